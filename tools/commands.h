@@ -1,0 +1,19 @@
+/*
+ * The subcommands of migkit.  Each lives in its own file and exports one
+ * entry point; migkit.c holds the table that dispatches to them.
+ */
+#ifndef MIGKIT_COMMANDS_H
+#define MIGKIT_COMMANDS_H
+
+#include "core.h"
+
+/* argv[0] is the subcommand name; the result becomes the exit status. */
+result_t cmd_render(int argc, char **argv);
+result_t cmd_seq(int argc, char **argv);
+result_t cmd_diff(int argc, char **argv);
+result_t cmd_progress(int argc, char **argv);
+
+/* Prints the standard hint after a usage error and returns RESULT_ERROR. */
+result_t usage_error(const char *cmd);
+
+#endif

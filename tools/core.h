@@ -1,0 +1,72 @@
+/*
+ * The small core every migkit command shares: exit codes, logging,
+ * allocation that dies on out-of-memory, a growable string, and the one
+ * quoting function for text written into shell scripts.
+ */
+#ifndef MIGKIT_CORE_H
+#define MIGKIT_CORE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Exit status, as diff(1): only main() turns a result into one of these. */
+#define EXIT_DONE	0	/* done, all good */
+#define EXIT_NEGATIVE	1	/* a negative answer: differences, not in sync, blocker */
+#define EXIT_TROUBLE	2	/* error: usage, config, connection, SQL */
+
+/* A command's result, returned up to main(). */
+typedef enum { RESULT_OK = 0, RESULT_NEGATIVE = 1, RESULT_ERROR = 2 } result_t;
+
+extern const char *progname;	/* "migkit" or "migkit seq" for messages */
+
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern bool log_quiet;		/* suppress log_info */
+
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *ptr, size_t size);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable NUL-terminated string. */
+typedef struct strbuf {
+	char   *data;
+	size_t	len;
+	size_t	cap;
+} strbuf;
+
+void sb_init(strbuf *sb);
+void sb_free(strbuf *sb);
+void sb_reset(strbuf *sb);
+void sb_append(strbuf *sb, const char *s);
+void sb_append_len(strbuf *sb, const char *s, size_t len);
+void sb_append_char(strbuf *sb, char c);
+void sb_printf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_vprintf(strbuf *sb, const char *fmt, va_list ap);
+char *sb_steal(strbuf *sb);	/* the string; sb is left empty */
+
+/*
+ * Appends s to sb as one shell word: bare when it is made only of safe
+ * characters, else single-quoted with each ' written as '\''.  Refuses
+ * (returns false, appends nothing) a value holding a newline or carriage
+ * return, which no config value may carry.
+ */
+bool shell_quote(strbuf *sb, const char *s);
+
+/* Appends s as a libpq conninfo value: bare when safe, else '…' with \ and ' escaped. */
+void conninfo_quote(strbuf *sb, const char *s);
+
+/* Appends s percent-encoded for the user or database part of a postgres:// URL. */
+void url_encode(strbuf *sb, const char *s);
+
+/* Parses a whole decimal integer; false when s is not one. */
+bool parse_long(const char *s, long *out);
+
+/* Monotonic clock in seconds. */
+double now_seconds(void);
+
+#endif

@@ -1,0 +1,441 @@
+/*
+ * migkit render: reads migration.yml and writes the kit for one source
+ * database.  Every file is rendered in memory first, so a template or value
+ * error leaves the disk untouched.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "embedded.h"
+#include "mkconfig.h"
+#include "template.h"
+
+/* Hooks a team edits: a re-render never overwrites a changed one. */
+static const char *const hook_scripts[] = {"disable-src", "re-routing", NULL};
+
+#define CONTEXT_MARKER "kit/CONTEXT"
+
+typedef struct rendered {
+	char   *name;		/* path inside the kit */
+	char   *text;
+	mode_t	mode;
+} rendered;
+
+static void
+render_help(void)
+{
+	printf("Usage: migkit render [OPTION]... CONFIG.yml\n\n"
+		   "Writes the migration kit for the source database CONFIG.yml describes:\n"
+		   "activate, the check-*, copy-*, create-*, drop-* scripts, the hooks\n"
+		   "disable-src and re-routing, the runbook README.md and the kit/ library.\n\n"
+		   "Options:\n"
+		   "  -o, --output DIR      write the kit to DIR (default: <context_dir>/<src_cls>.<src_db>)\n"
+		   "  -f, --force           write into DIR even when it holds another kit or other files\n"
+		   "  -t, --templates DIR   take templates from DIR where it has them (overrides templates_dir)\n"
+		   "  -q, --quiet           print nothing but errors\n"
+		   "  -h, --help            show this help and exit\n\n"
+		   "Re-rendering the same context updates the scripts and keeps data/ and log/;\n"
+		   "an edited hook (disable-src, re-routing) is kept and the new one written as NAME.new.\n\n"
+		   "Exit status: 0 written, 2 error (nothing written).\n");
+}
+
+/* "~/x" → "$HOME/x"; anything else as it is. */
+static char *
+expand_home(const char *path)
+{
+	const char *home = getenv("HOME");
+
+	if (path[0] == '~' && (path[1] == '/' || path[1] == '\0') && home && *home)
+		return xasprintf("%s%s", home, path + 1);
+	return xstrdup(path);
+}
+
+/* An absolute path for a directory that may not exist yet. */
+static char *
+absolute_path(const char *path)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] == '/')
+		return xstrdup(path);
+	if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		log_error("cannot find the current directory: %s", strerror(errno));
+		return NULL;
+	}
+	if (strcmp(path, ".") == 0)
+		return xstrdup(cwd);
+	return xasprintf("%s/%s", cwd, path);
+}
+
+static char *
+self_path(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return xstrdup("migkit");
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+static char *
+read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	strbuf sb;
+	char buf[8192];
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	sb_init(&sb);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		sb_append_len(&sb, buf, n);
+	fclose(f);
+	return sb_steal(&sb);
+}
+
+static tpl_vars *
+build_vars(const mk_config *cfg, const char *kit_dir)
+{
+	tpl_vars *v = tpl_vars_new();
+	const key_def *k;
+	char *s;
+
+	for (k = config_keys; k->name; k++) {
+		const config_value *cv = config_entry(cfg, k->name);
+
+		if (k->type == KEY_LIST) {
+			tpl_set_list(v, k->name, cv->items, cv->nitems);
+			s = config_list_json(cfg, k->name);
+			{
+				char *jname = xasprintf("%s_json", k->name);
+
+				tpl_set(v, jname, s);
+				free(jname);
+			}
+			free(s);
+		} else {
+			tpl_set(v, k->name, cv->text ? cv->text : "");
+		}
+	}
+	s = xasprintf("%s.%s", config_get(cfg, "src_cls"), config_get(cfg, "src_db"));
+	tpl_set(v, "context", s);
+	free(s);
+	tpl_set(v, "dir_path", kit_dir);
+	s = self_path();
+	tpl_set(v, "migkit_bin", s);
+	free(s);
+	tpl_set(v, "version", PACKAGE_VERSION);
+	return v;
+}
+
+static bool
+is_hook(const char *name)
+{
+	const char *const *h;
+
+	for (h = hook_scripts; *h; h++)
+		if (strcmp(*h, name) == 0)
+			return true;
+	return false;
+}
+
+/* Renders every embedded file (or its override in tdir) into out[]. */
+static bool
+render_all(const tpl_vars *vars, const char *tdir, rendered **out, int *nout)
+{
+	const struct embedded_file *e;
+	int n = 0;
+
+	for (e = embedded_files; e->name; e++)
+		n++;
+	*out = xcalloc((size_t) n, sizeof(rendered));
+	*nout = 0;
+	for (e = embedded_files; e->name; e++) {
+		const char *base = strrchr(e->name, '/') ? strrchr(e->name, '/') + 1 : e->name;
+		bool is_lib = strncmp(e->name, "kit/", 4) == 0;
+		char *override = NULL, *text;
+		const char *source = e->data, *label = e->name;
+		rendered *r = &(*out)[*nout];
+
+		if (tdir) {
+			char *p = xasprintf("%s/%s", tdir, base);
+
+			override = read_file(p);
+			if (override) {
+				source = override;
+				label = p;
+			}
+			text = tpl_render(label, source, vars, strcmp(base, "README.md") == 0 ? TPL_TEXT : TPL_SHELL);
+			free(p);
+		} else {
+			text = tpl_render(label, source, vars, strcmp(base, "README.md") == 0 ? TPL_TEXT : TPL_SHELL);
+		}
+		free(override);
+		if (text == NULL)
+			return false;
+		r->name = is_lib ? xstrdup(e->name) : xstrdup(base);
+		r->text = text;
+		r->mode = (is_lib || strcmp(base, "README.md") == 0 || strcmp(base, "activate") == 0) ? 0600 : 0700;
+		(*nout)++;
+	}
+	return true;
+}
+
+static bool
+make_dir(const char *path)
+{
+	if (mkdir(path, 0700) == 0 || errno == EEXIST) {
+		struct stat st;
+
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			return true;
+		log_error("%s exists and is not a directory", path);
+		return false;
+	}
+	log_error("cannot create %s: %s", path, strerror(errno));
+	return false;
+}
+
+/* mkdir -p with mode 0700 for the parts it creates. */
+static bool
+make_dirs(const char *path)
+{
+	char *p = xstrdup(path), *s;
+	bool ok = true;
+
+	for (s = p + 1; *s && ok; s++) {
+		if (*s == '/') {
+			*s = '\0';
+			if (access(p, F_OK) != 0)
+				ok = make_dir(p);
+			*s = '/';
+		}
+	}
+	if (ok)
+		ok = make_dir(p);
+	free(p);
+	return ok;
+}
+
+static bool
+write_file(const char *path, const char *text, mode_t mode)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long) getpid());
+	FILE *f = fopen(tmp, "wb");
+	bool ok;
+
+	if (f == NULL) {
+		log_error("cannot write %s: %s", tmp, strerror(errno));
+		free(tmp);
+		return false;
+	}
+	ok = fputs(text, f) >= 0;
+	ok = (fclose(f) == 0) && ok;
+	ok = ok && chmod(tmp, mode) == 0;
+	ok = ok && rename(tmp, path) == 0;
+	if (!ok) {
+		log_error("cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	return ok;
+}
+
+static bool
+dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	bool empty = true;
+
+	if (d == NULL)
+		return true;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			empty = false;
+	closedir(d);
+	return empty;
+}
+
+/* Refuses to write over another context's kit or a directory that is no kit. */
+static bool
+check_target(const char *kit_dir, const char *context, bool force)
+{
+	char *marker = xasprintf("%s/%s", kit_dir, CONTEXT_MARKER);
+	char *existing = read_file(marker);
+	bool ok = true;
+
+	if (existing) {
+		size_t n = strlen(existing);
+
+		while (n > 0 && existing[n - 1] == '\n')
+			existing[--n] = '\0';
+		if (strcmp(existing, context) != 0 && !force) {
+			log_error("%s holds the kit of context %s, not %s; choose another directory with -o, or --force to replace it",
+					  kit_dir, existing, context);
+			ok = false;
+		}
+	} else if (access(kit_dir, F_OK) == 0 && !dir_is_empty(kit_dir) && !force) {
+		log_error("%s exists and is not a migkit kit; choose another directory with -o, or --force to write into it",
+				  kit_dir);
+		ok = false;
+	}
+	free(existing);
+	free(marker);
+	return ok;
+}
+
+static bool
+write_kit(const char *kit_dir, const char *context, rendered *files, int n, bool quiet)
+{
+	static const char *const subdirs[] = {"kit", "data", "log", "sql", NULL};
+	const char *const *d;
+	int i;
+
+	if (!make_dirs(kit_dir))
+		return false;
+	chmod(kit_dir, 0700);
+	for (d = subdirs; *d; d++) {
+		char *p = xasprintf("%s/%s", kit_dir, *d);
+		bool ok = make_dir(p);
+
+		free(p);
+		if (!ok)
+			return false;
+	}
+	for (i = 0; i < n; i++) {
+		char *path = xasprintf("%s/%s", kit_dir, files[i].name);
+		char *old = is_hook(files[i].name) ? read_file(path) : NULL;
+		bool ok;
+
+		if (old && strcmp(old, files[i].text) != 0) {
+			char *newpath = xasprintf("%s.new", path);
+
+			ok = write_file(newpath, files[i].text, files[i].mode);
+			if (ok && !quiet)
+				printf("kept your %s; the freshly rendered one is %s.new\n", files[i].name, files[i].name);
+			free(newpath);
+		} else {
+			ok = write_file(path, files[i].text, files[i].mode);
+		}
+		free(old);
+		free(path);
+		if (!ok)
+			return false;
+	}
+	{
+		char *marker = xasprintf("%s/%s", kit_dir, CONTEXT_MARKER);
+		char *text = xasprintf("%s\n", context);
+		bool ok = write_file(marker, text, 0600);
+
+		free(text);
+		free(marker);
+		return ok;
+	}
+}
+
+result_t
+cmd_render(int argc, char **argv)
+{
+	static const struct option long_options[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"force", no_argument, NULL, 'f'},
+		{"templates", required_argument, NULL, 't'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	const char *output = NULL, *tdir_opt = NULL;
+	bool force = false, quiet = false;
+	mk_config *cfg = NULL;
+	tpl_vars *vars = NULL;
+	rendered *files = NULL;
+	int nfiles = 0, c, i;
+	char *kit_dir = NULL, *expanded = NULL, *tdir = NULL, *context = NULL;
+	result_t result = RESULT_ERROR;
+
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		render_help();
+		return RESULT_OK;
+	}
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:ft:qh", long_options, NULL)) != -1) {
+		switch (c) {
+			case 'o': output = optarg; break;
+			case 'f': force = true; break;
+			case 't': tdir_opt = optarg; break;
+			case 'q': quiet = true; break;
+			case 'h': render_help(); return RESULT_OK;
+			default: return usage_error("render ");
+		}
+	}
+	if (optind != argc - 1) {
+		log_error(optind >= argc ? "no config file given" : "too many arguments");
+		return usage_error("render ");
+	}
+
+	umask(077);
+	cfg = config_load(argv[optind]);
+	if (cfg == NULL)
+		goto done;
+
+	context = xasprintf("%s.%s", config_get(cfg, "src_cls"), config_get(cfg, "src_db"));
+	if (output)
+		expanded = expand_home(output);
+	else {
+		char *base = expand_home(config_get(cfg, "context_dir"));
+
+		expanded = xasprintf("%s/%s", base, context);
+		free(base);
+	}
+	kit_dir = absolute_path(expanded);
+	if (kit_dir == NULL)
+		goto done;
+	if (tdir_opt)
+		tdir = expand_home(tdir_opt);
+	else if (config_get(cfg, "templates_dir"))
+		tdir = expand_home(config_get(cfg, "templates_dir"));
+	if (tdir && access(tdir, R_OK | X_OK) != 0) {
+		log_error("cannot read the templates directory %s: %s", tdir, strerror(errno));
+		goto done;
+	}
+
+	vars = build_vars(cfg, kit_dir);
+	if (!render_all(vars, tdir, &files, &nfiles))
+		goto done;
+	if (!check_target(kit_dir, context, force))
+		goto done;
+	if (!write_kit(kit_dir, context, files, nfiles, quiet))
+		goto done;
+	if (!quiet) {
+		printf("rendered the kit for %s in %s (%d files)\n", context, kit_dir, nfiles);
+		printf("next: . %s/activate && ./check-user\n", kit_dir);
+	}
+	result = RESULT_OK;
+
+done:
+	for (i = 0; i < nfiles; i++) {
+		free(files[i].name);
+		free(files[i].text);
+	}
+	free(files);
+	tpl_vars_free(vars);
+	config_free(cfg);
+	free(kit_dir);
+	free(expanded);
+	free(tdir);
+	free(context);
+	return result;
+}

@@ -1,0 +1,13 @@
+/* migkit seq: under construction. */
+#include "config.h"
+
+#include "commands.h"
+
+result_t
+cmd_seq(int argc, char **argv)
+{
+	(void) argc;
+	(void) argv;
+	log_error("not written yet");
+	return RESULT_ERROR;
+}
