@@ -15,6 +15,11 @@ MK_JSON=0
 MK_STATUS=0
 MK_ARGS=()
 MK_JSON_PARTS=()
+# The migration's table set (kit/tables.sql): use as a subquery, with
+# "${MK_TABLE_VARS[@]}" on the psql command line for its two variables.
+# shellcheck disable=SC2034
+MK_TABLES_SQL=$(<"$MK_KIT/kit/tables.sql")
+MK_TABLE_VARS=()
 
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
 	MK_RED=$'\e[31m' MK_GREEN=$'\e[32m' MK_YELLOW=$'\e[33m' MK_BOLD=$'\e[1m' MK_RESET=$'\e[0m'
@@ -127,6 +132,8 @@ mk_init() {
 		shift
 	done
 	mk_load_context
+	# shellcheck disable=SC2034
+	MK_TABLE_VARS=(-v "include=${MIGKIT_INCLUDE:-[]}" -v "exclude=${MIGKIT_EXCLUDE:-[]}")
 	MK_T0=$(date +%s%N)
 	trap mk_on_exit EXIT
 }
@@ -201,7 +208,7 @@ section() {
 	else
 		heading "$title"
 		printf '%s\n' "$sql" | run_sql "$side" -P footer=off -P null='-' "$@"
-		printf 'select format(%s, count(*)) from (\n%s\n) t\n' "'(%s rows)'" "$sql" | query "$side" "$@"
+		printf 'select case count(*) when 1 then %s else format(%s, count(*)) end from (\n%s\n) t\n' "'(1 row)'" "'(%s rows)'" "$sql" | query "$side" "$@"
 	fi
 }
 

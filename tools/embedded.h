@@ -11,4 +11,7 @@ struct embedded_file {
 
 extern const struct embedded_file embedded_files[];
 
+/* The embedded file of that source path, or NULL. */
+const char *embedded_lookup(const char *name);
+
 #endif
