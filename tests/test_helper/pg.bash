@@ -1,0 +1,152 @@
+# shellcheck shell=bash
+# Real throwaway PostgreSQL clusters for the tests and benchmarks: initdb in
+# a temp dir, 127.0.0.1 only, a free port, wal_level=logical; started as the
+# postgres user when we run as root.  Every cluster started is listed in
+# $MIGKIT_TEST_STATE/clusters, and pg_stop_all stops them all.
+
+MIGKIT_TEST_STATE=${MIGKIT_TEST_STATE:-${BATS_FILE_TMPDIR:-}}
+
+# Nothing from the developer's environment reaches libpq or the kit.
+unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGSERVICE PGSERVICEFILE PGOPTIONS \
+	MIGRATION_CONTEXT DIRPATH SRCPG DSTPG MIGKIT_YES PGPASSWORD
+export PGCONNECT_TIMEOUT=10 NO_COLOR=1 LC_ALL=C.UTF-8
+
+pg_bindir() {
+	local d
+	for d in "${PG_BINDIR:-}" /usr/lib/postgresql/15/bin "$(pg_config --bindir 2>/dev/null)"; do
+		if [ -n "$d" ] && [ -x "$d/initdb" ]; then
+			printf '%s' "$d"
+			return 0
+		fi
+	done
+	echo "no PostgreSQL server binaries (initdb) found; run ./bootstrap" >&2
+	return 1
+}
+
+# as_pg CMD...: runs CMD as the postgres user when we are root.
+as_pg() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+port_is_free() {
+	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# pg_start NAME [postgresql.conf line]...: starts a cluster and exports
+# NAME_PORT and NAME_DIR.  Extra lines override the defaults.
+pg_start() {
+	local name=$1 bindir dir port try
+	shift
+	bindir=$(pg_bindir) || return 1
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/migkit-pg-$name.XXXXXX")
+	chmod 755 "$dir"
+	[ "$(id -u)" -ne 0 ] || chown postgres: "$dir"
+	as_pg "$bindir/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
+		--no-sync >"$dir/initdb.log" 2>&1 || {
+		cat "$dir/initdb.log" >&2
+		return 1
+	}
+	{
+		echo "listen_addresses = '127.0.0.1'"
+		echo "unix_socket_directories = '$dir'"
+		echo "wal_level = logical"
+		echo "max_replication_slots = 16"
+		echo "max_wal_senders = 16"
+		echo "max_worker_processes = 24"
+		echo "max_logical_replication_workers = 12"
+		echo "max_sync_workers_per_subscription = 4"
+		echo "fsync = off"
+		echo "shared_buffers = 64MB"
+		echo "logging_collector = off"
+		local line
+		for line in "$@"; do echo "$line"; done
+	} | as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
+	printf 'host all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n' |
+		as_pg tee "$dir/data/pg_hba.conf" >/dev/null
+	for try in 1 2 3 4 5 6 7 8; do
+		port=$((20000 + RANDOM % 30000))
+		port_is_free "$port" || continue
+		if as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "-p $port" -w -t 60 start >/dev/null 2>&1; then
+			printf -v "${name}_PORT" '%s' "$port"
+			printf -v "${name}_DIR" '%s' "$dir"
+			export "${name}_PORT" "${name}_DIR"
+			echo "$dir" >>"$MIGKIT_TEST_STATE/clusters"
+			pg_sql "$name" postgres "create role replicator login replication" >/dev/null
+			return 0
+		fi
+	done
+	echo "cannot start cluster $name:" >&2
+	cat "$dir/server.log" >&2
+	return 1
+}
+
+# pg_stop NAME: stops one cluster (immediate) and removes it.
+pg_stop() {
+	local dirvar="${1}_DIR"
+	pg_stop_dir "${!dirvar}"
+}
+
+pg_stop_dir() {
+	local dir=$1
+	[ -n "$dir" ] && [ -d "$dir" ] || return 0
+	as_pg "$(pg_bindir)/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+	rm -rf "$dir"
+}
+
+# pg_stop_all: in teardown_file; stops every cluster this file started.
+pg_stop_all() {
+	local dir
+	[ -f "$MIGKIT_TEST_STATE/clusters" ] || return 0
+	while read -r dir; do
+		pg_stop_dir "$dir"
+	done <"$MIGKIT_TEST_STATE/clusters"
+	rm -f "$MIGKIT_TEST_STATE/clusters"
+}
+
+# pg_restart NAME: after changing settings that need it.
+pg_restart() {
+	local dirvar="${1}_DIR" portvar="${1}_PORT"
+	as_pg "$(pg_bindir)/pg_ctl" -D "${!dirvar}/data" -l "${!dirvar}/server.log" -o "-p ${!portvar}" -w -t 60 -m fast restart >/dev/null
+}
+
+# pg_sql NAME DB SQL: runs SQL as the superuser; prints unaligned rows.
+pg_sql() {
+	local portvar="${1}_PORT"
+	psql -X -w -At -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "${!portvar}" -U postgres -d "$2" -c "$3"
+}
+
+# pg_psql NAME DB [psql args...]: psql as the superuser, SQL on stdin.
+pg_psql() {
+	local portvar="${1}_PORT" db=$2
+	shift 2
+	psql -X -w -At -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "${!portvar}" -U postgres -d "$db" "$@"
+}
+
+# write_config FILE SRC SRCDB DST DSTDB [yaml line]...: a migration.yml for two test clusters.
+write_config() {
+	local file=$1 src=$2 srcdb=$3 dst=$4 dstdb=$5 sp dp line
+	shift 5
+	sp="${src}_PORT" dp="${dst}_PORT"
+	{
+		echo "src_cls: pg-src"
+		echo "src_db: $srcdb"
+		echo "src_ip: 127.0.0.1"
+		echo "src_port: ${!sp}"
+		echo "dst_cls: pg-dst"
+		echo "dst_db: $dstdb"
+		echo "dst_ip: 127.0.0.1"
+		echo "dst_port: ${!dp}"
+		echo "admin_user: postgres"
+		echo "repl_user: replicator"
+		for line in "$@"; do echo "$line"; done
+	} >"$file"
+}
+
+# render_kit CONFIG DIR: renders quietly; fails the test on error.
+render_kit() {
+	"$MIGKIT" render -q -o "$2" "$1"
+}
