@@ -1,5 +1,5 @@
 -- The tables this migration moves: ordinary and partitioned tables outside
--- the system schemas and extensions (a partition travels with its root;
+-- the system schemas, extensions and migkit's own schema (its heartbeat) (a partition travels with its root;
 -- unlogged and temporary tables cannot be replicated), kept when they match
 -- an include pattern (none given: all) and no exclude pattern.  Patterns are
 -- globs on schema.table: * any run of characters, ? one character.
@@ -11,7 +11,7 @@ select c.oid::regclass::text as qualified, n.nspname as schema_name, c.relname a
  where c.relkind in ('r', 'p')
    and c.relpersistence = 'p'
    and not c.relispartition
-   and n.nspname not in ('pg_catalog', 'information_schema')
+   and n.nspname not in ('pg_catalog', 'information_schema', 'migkit')
    and n.nspname !~ '^pg_(toast|temp_)'
    and not exists (select 1 from pg_catalog.pg_depend d
                     where d.classid = 'pg_catalog.pg_class'::regclass
