@@ -37,8 +37,15 @@ setup() {
 @test "activate matches the golden file" {
 	run -0 "$MIGKIT" render -q -o kit "$MIGKIT_SRCDIR/tests/fixtures/pigsty-task.yml"
 	sed -e "s|$BATS_TEST_TMPDIR/kit|@KIT@|g" -e "s|^export MIGKIT_BIN=.*|export MIGKIT_BIN=@MIGKIT@|" \
-		-e "s|rendered by migkit [0-9.]*|rendered by migkit @VERSION@|" kit/activate >activate.norm
+		-e "s|rendered by migkit [0-9][0-9.]*|rendered by migkit @VERSION@|" kit/activate >activate.norm
 	run -0 diff -u "$MIGKIT_SRCDIR/tests/expected/activate" activate.norm
+}
+
+@test "the runbook matches the golden file, with the real names filled in" {
+	run -0 "$MIGKIT" render -q -o kit "$MIGKIT_SRCDIR/tests/fixtures/pigsty-task.yml"
+	sed -e "s|$BATS_TEST_TMPDIR/kit|@KIT@|g" -e "s|migkit [0-9][0-9.]*|migkit @VERSION@|g" kit/README.md >README.norm
+	run -0 diff -u "$MIGKIT_SRCDIR/tests/expected/README.md" README.norm
+	run -0 grep -c "pub_pg_meta_meta" kit/README.md
 }
 
 @test "sourcing activate exports the context, enters the kit and prints SRC -> DST" {
