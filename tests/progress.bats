@@ -309,7 +309,7 @@ table_state() {
 	pg_sql DST shop "create schema migkit; create table migkit.heartbeat (id int primary key, beat timestamptz not null)"
 	MIGKIT_HEARTBEAT=true run -0 "$MIGKIT" progress --json
 	jq -e '.lag.heartbeat.status == "not subscribed"
-		and any(.notes[]; contains("ALTER SUBSCRIPTION sub_shop REFRESH PUBLICATION"))' <<<"$output"
+		and any(.notes[]; contains("ALTER SUBSCRIPTION \"sub_shop\" REFRESH PUBLICATION"))' <<<"$output"
 	pg_sql DST shop "alter subscription sub_shop refresh publication"
 	until_true 30 sql_is DST "select srsubstate from pg_subscription_rel where srrelid = 'migkit.heartbeat'::regclass" r
 	export MIGKIT_HEARTBEAT=true

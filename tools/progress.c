@@ -72,6 +72,7 @@ typedef struct options
 	const char *src;
 	const char *dst;
 	const char *sub;
+	char	   *sub_sql;		/* sub quoted as an identifier, for SQL in messages */
 	bool		watch;
 	bool		wait;
 	bool		json;
@@ -180,8 +181,9 @@ progress_help(void)
 		   "Options:\n"
 		   "      --watch [SEC]       refresh every SEC seconds (default 2) until Ctrl-C:\n"
 		   "                          redrawn in place on a terminal, a line per refresh otherwise\n"
-		   "      --wait              return 0 once every table streams and the lag is under\n"
-		   "                          --max-lag; quiet until then, then the report\n"
+		   "      --wait              return 0 once every table streams and the lag is within\n"
+		   "                          --max-lag, then print the report (a line on stderr\n"
+		   "                          whenever tables change state meanwhile)\n"
 		   "      --timeout SEC       with --wait or --watch: stop after SEC seconds (exit 1\n"
 		   "                          unless in sync)\n"
 		   "      --interval SEC      seconds between refreshes for --wait (default 2)\n"
@@ -264,13 +266,14 @@ format_lag_seconds(double seconds, char *buf, size_t size)
 static const char *
 format_epoch(double epoch, char *buf, size_t size)
 {
-	time_t		t = (time_t) floor(epoch);
+	long long	us = llround(epoch * 1e6);
+	time_t		t = (time_t) (us / 1000000);
 	struct tm	tm;
 	char		base[32];
 
 	gmtime_r(&t, &tm);
 	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, size, "%s.%06ldZ", base, lround((epoch - floor(epoch)) * 1e6) % 1000000);
+	snprintf(buf, size, "%s.%06lldZ", base, us % 1000000);
 	return buf;
 }
 
@@ -797,7 +800,7 @@ evaluate(snapshot *s, const options *o, const history *h)
 			add_message(&s->notes, &s->nnotes, xstrdup("heartbeat: migkit.heartbeat is not in the subscription's publications (create-pub adds it); the lag in seconds is an estimate"));
 			break;
 		case HB_NOT_SUBSCRIBED:
-			add_message(&s->notes, &s->nnotes, xasprintf("heartbeat: migkit.heartbeat is not part of the subscription yet: run ALTER SUBSCRIPTION %s REFRESH PUBLICATION on DST; the lag in seconds is an estimate", o->sub));
+			add_message(&s->notes, &s->nnotes, xasprintf("heartbeat: migkit.heartbeat is not part of the subscription yet: run ALTER SUBSCRIPTION %s REFRESH PUBLICATION on DST; the lag in seconds is an estimate", o->sub_sql));
 			break;
 		case HB_NOT_READY:
 			add_message(&s->notes, &s->nnotes, xstrdup("heartbeat: migkit.heartbeat is still in its initial sync; the lag in seconds is an estimate"));
@@ -833,7 +836,7 @@ evaluate(snapshot *s, const options *o, const history *h)
 
 	/* The verdict. */
 	if (!s->enabled)
-		add_message(&s->why, &s->nwhy, xasprintf("the subscription is disabled (ALTER SUBSCRIPTION %s ENABLE)", o->sub));
+		add_message(&s->why, &s->nwhy, xasprintf("the subscription is disabled (ALTER SUBSCRIPTION %s ENABLE)", o->sub_sql));
 	else if (s->worker_pid == 0)
 		add_message(&s->why, &s->nwhy, xstrdup("the apply worker is not running (see DST's server log)"));
 	if (s->count[STATE_STREAMING] < s->ntables)
@@ -896,18 +899,15 @@ size_or_dash(double v, char *buf, size_t size)
 	return format_bytes(v, buf, size);
 }
 
-/* The lag as "1.2 kB, 0.3s (heartbeat)". */
+/* The lag as "1.2 kB, 300 ms" ("~300 ms" for an estimate; bytes only when the seconds are unknown). */
 static void
 append_lag(strbuf *sb, const snapshot *s)
 {
 	char		a[32];
 
 	sb_append(sb, size_or_dash(s->lag_bytes, a, sizeof(a)));
-	sb_append(sb, ", ");
-	if (isnan(s->lag_seconds))
-		sb_append(sb, "- s");
-	else
-		sb_printf(sb, "%s%s", strcmp(s->lag_seconds_source, "estimate") == 0 ? "~" : "",
+	if (!isnan(s->lag_seconds))
+		sb_printf(sb, ", %s%s", strcmp(s->lag_seconds_source, "estimate") == 0 ? "~" : "",
 				  format_lag_seconds(s->lag_seconds, a, sizeof(a)));
 }
 
@@ -1377,8 +1377,12 @@ draw_frame(const snapshot *s, const options *o)
 	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", localtime(&s->wall));
 	fprintf(mem, "migkit progress: every %gs, Ctrl-C to stop%s    %s\n\n",
 			o->interval, o->wait ? ", until in sync" : "", ts);
-	/* Header and table heading: 4 lines; summary 6; a line per note. */
-	budget = rows - 12 - s->nnotes - s->nwarnings;
+	/*
+	 * Around the table rows (and their "... more" line): 5 lines above, 7
+	 * below, a line per note; the last screen line stays free so the
+	 * terminal never scrolls.
+	 */
+	budget = rows - 1 - 12 - s->nnotes - s->nwarnings;
 	render_text(mem, s, o, true, out_color(stdout), budget < 3 ? 3 : budget);
 	fclose(mem);
 
@@ -1594,7 +1598,9 @@ cmd_progress(int argc, char **argv)
 	if (dst == NULL)
 		return RESULT_ERROR;
 	src = pg_connect("SRC", o.src);
-	if (src == NULL) {
+	o.sub_sql = src ? pg_quote_ident(dst, o.sub) : NULL;
+	if (o.sub_sql == NULL) {
+		PQfinish(src);
 		PQfinish(dst);
 		return RESULT_ERROR;
 	}
@@ -1675,6 +1681,7 @@ cmd_progress(int argc, char **argv)
 		result = RESULT_NEGATIVE;	/* interrupted before the first answer */
 	fflush(stdout);
 	snapshot_free(&s);
+	free(o.sub_sql);
 	PQfinish(src);
 	PQfinish(dst);
 	return result;
