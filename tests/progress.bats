@@ -392,6 +392,32 @@ table_state() {
 	assert_equal "$(pg_sql SRC shop "select beat from migkit.heartbeat")" "$before"
 }
 
+@test "after the kit's create-pub and create-sub (heartbeat: true), copy-progress measures the heartbeat" {
+	cd "$BATS_FILE_TMPDIR"
+	unset SRCPG DSTPG SUBNAME
+	local side
+	for side in SRC DST; do
+		pg_sql "$side" postgres "create database app" >/dev/null
+		pg_sql "$side" app "create table orders (id int primary key, note text)" >/dev/null
+	done
+	pg_sql SRC app "insert into orders select g, 'order ' || g from generate_series(1, 500) g"
+	write_config app.yml SRC app DST app "heartbeat: true"
+	render_kit app.yml appkit
+	run -0 appkit/create-pub -y
+	run -0 appkit/create-sub -y
+	run -0 appkit/copy-progress --wait --timeout 60 --interval 0.5
+	assert_output --partial "Tables: 1 streaming"
+	until_true 30 appkit_heartbeat_ok
+	run -0 appkit/copy-progress --json
+	jq -e '.lag.seconds_source == "heartbeat" and .lag.seconds < 5 and .in_sync
+		and (.tables | map(.schema + "." + .table)) == ["public.orders"]' <<<"$output"
+}
+
+# appkit_heartbeat_ok: the app kit's copy-progress reads its heartbeat on DST.
+appkit_heartbeat_ok() {
+	appkit/copy-progress --json 2>/dev/null | jq -e '.lag.heartbeat.status == "ok"' >/dev/null
+}
+
 @test "the rendered copy-progress is shellcheck-clean" {
 	command -v "${SHELLCHECK:-shellcheck}" >/dev/null || skip "shellcheck is not installed"
 	cd "$BATS_FILE_TMPDIR/kit"
