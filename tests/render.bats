@@ -3,7 +3,8 @@
 # re-rendering and template errors.  No server.
 
 KIT_SCRIPTS="check-user check-db check-hba check-repl check-misc copy-schema create-pub create-sub
-copy-progress copy-diff copy-seq disable-src re-routing drop-sub drop-pub"
+copy-progress copy-diff copy-seq disable-src re-routing drop-sub drop-pub
+cutover create-reverse rollback drop-reverse"
 
 setup() {
 	load test_helper/common
