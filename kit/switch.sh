@@ -112,6 +112,26 @@ sw_sql() {
 	return "$rc"
 }
 
+# sw_end_fenced_sessions SIDE RECORD: ends the sessions of the fenced roles
+# that were opened on SIDE while the fence recorded in RECORD (the JSON of
+# data/fence.json or data/fence-dst.json) stood.  A role's read-only setting
+# is read when its session starts: lifting the fence leaves those sessions
+# read-only, and a pooler (PgBouncer, a driver's pool) would go on handing
+# them out.  Ended, they are opened again, writable.  Prints how many.
+sw_end_fenced_sessions() {
+	local out
+	sw_sql out "$1" -v fence="$2" <<'SQL' || return 1
+select count(pg_catalog.pg_terminate_backend(a.pid))
+  from pg_catalog.pg_stat_activity a,
+       json_to_record(:'fence'::json) as f(database text, fenced_at timestamptz, roles json)
+ where a.datname = f.database
+   and a.pid <> pg_catalog.pg_backend_pid()
+   and a.backend_start >= f.fenced_at
+   and a.usename in (select r.role from json_to_recordset(f.roles) as r(role text))
+SQL
+	printf '%s' "$out"
+}
+
 # sw_hook_written HOOK: false while HOOK is still the default the kit ships
 # (it carries the line MIGKIT_DEFAULT_HOOK=1).
 sw_hook_written() {
@@ -294,11 +314,13 @@ SQL
 # sw_write_catchup FROM TO SUB ROLES: writes the two SQL files of the
 # catch-up, so that nothing is planned once the fence stands.
 #  - sql/NAME-fence-lsn.sql on FROM: waits until no session of the
-#    application that began before the fence is inside a transaction (with
-#    the default fence they are being ended), then reads FROM's WAL insert
-#    position: every transaction the application saw committed ends before
-#    it.  A transaction with an xid then commits, which flushes WAL up to
-#    that point and wakes the walsender.
+#    application that began before the fence (:'fenced_at', else now) is
+#    inside a transaction (with the default fence they are being ended), and
+#    none holds a transaction id (is writing: a session opened read-only
+#    under the fence never does); then reads FROM's WAL insert position:
+#    every transaction the application saw committed ends before it.  A
+#    transaction with an xid then commits, which flushes WAL up to that
+#    point and wakes the walsender.
 #  - sql/NAME-applied.sql on TO: waits until the apply worker of SUB reports
 #    a keepalive from FROM at or past that position (latest_end_lsn).  The
 #    walsender sends a keepalive only after every transaction it decoded
@@ -310,11 +332,13 @@ sw_write_catchup() {
 	local name=$SW_NAME
 	cat >"$MK_KIT/sql/$name-fence-lsn.sql" <<'SQL'
 select pg_catalog.set_config('migkit.roles', :'roles', false),
+       pg_catalog.set_config('migkit.fenced_at', :'fenced_at', false),
        pg_catalog.set_config('migkit.deadline', (pg_catalog.clock_timestamp()
                                                  + pg_catalog.make_interval(secs => :'timeout'))::text, false) \g /dev/null
 do $$
 declare
-    fenced_at timestamptz := pg_catalog.statement_timestamp();
+    fenced_at timestamptz := coalesce(nullif(pg_catalog.current_setting('migkit.fenced_at'), '')::timestamptz,
+                                      pg_catalog.statement_timestamp());
     deadline timestamptz := pg_catalog.current_setting('migkit.deadline')::timestamptz;
     busy text;
 begin
@@ -324,8 +348,8 @@ begin
           from pg_catalog.pg_stat_activity a
          where a.datname = pg_catalog.current_database()
            and a.pid <> pg_catalog.pg_backend_pid()
-           and a.backend_start < fenced_at
-           and a.state is distinct from 'idle'
+           and ((a.backend_start < fenced_at and a.state is distinct from 'idle')
+                or a.backend_xid is not null)
            and a.usename in (select jsonb_array_elements_text(pg_catalog.current_setting('migkit.roles')::jsonb));
         exit when busy is null;
         if pg_catalog.clock_timestamp() > deadline then
@@ -396,13 +420,16 @@ sw_ms_text() {
 	printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000))
 }
 
-# sw_catchup FROM TO SUB ROLES TIMEOUT_MS: the catch-up step, with the files
-# of sw_write_catchup.  Sets SW_FENCE_LSN and SW_APPLIED_LSN, or returns 1
-# with SW_ERROR.
+# sw_catchup FROM TO SUB ROLES TIMEOUT_MS [FENCE_RECORD]: the catch-up step,
+# with the files of sw_write_catchup; the fence's time is that of the
+# record (data/fence.json, data/fence-dst.json) when there is one.  Sets
+# SW_FENCE_LSN and SW_APPLIED_LSN, or returns 1 with SW_ERROR.
 sw_catchup() {
-	local from=$1 to=$2 sub=$3 roles=$4 timeout=$5 t0 left
+	local from=$1 to=$2 sub=$3 roles=$4 timeout=$5 fenced_at='' t0 left
 	t0=$(sw_us)
-	sw_sql SW_FENCE_LSN "$from" -v roles="$roles" -v timeout="$(sw_ms_text "$timeout")" \
+	[ -z "${6:-}" ] || [ ! -f "$6" ] ||
+		fenced_at=$(sed -n 's/.*"fenced_at" *: *"\([^"]*\)".*/\1/p' "$6")
+	sw_sql SW_FENCE_LSN "$from" -v roles="$roles" -v fenced_at="$fenced_at" -v timeout="$(sw_ms_text "$timeout")" \
 		-f "$MK_KIT/sql/$SW_NAME-fence-lsn.sql" || {
 		SW_ERROR="no fence position on $from within $(sw_ms_text "$timeout") s: ${SW_ERROR#on "$from": }"
 		return 1

@@ -1,0 +1,284 @@
+#!/usr/bin/env bats
+# cutover against real clusters: the preflight's refusals, --dry-run, an
+# abort at the catch-up that leaves SRC serving writes, and a cutover while
+# clients write, after which every row a client saw committed is on DST.
+# The tests run in file order on one SRC and one DST; the kit "app" has a
+# re-routing hook that repoints the clients (data/app-target), the kit
+# "dflt" the default hook.
+
+setup_file() {
+	load test_helper/common
+	pg_start SRC
+	pg_start DST
+	local side
+	for side in SRC DST; do
+		pg_sql "$side" postgres "create database app"
+		pg_psql "$side" app <<'SQL'
+create role app_user login;
+create table public.items (id bigserial primary key, name text not null);
+create table public."Order Items" (id int generated always as identity primary key, qty int not null);
+create table public.writes (client int, n int, primary key (client, n));
+create schema sales;
+grant usage on schema sales to app_user;
+SQL
+	done
+	pg_psql SRC app <<'SQL'
+create table sales.orders (id int primary key, amount numeric not null) partition by range (id);
+create table sales.orders_1 partition of sales.orders for values from (1) to (100000);
+insert into public.items (name) select 'item ' || g from generate_series(1, 100) g;
+insert into public."Order Items" (qty) select g from generate_series(1, 10) g;
+insert into sales.orders select g, g * 1.5 from generate_series(1, 999) g;
+SQL
+	pg_sql DST app "create table sales.orders (id int primary key, amount numeric not null)"
+	for side in SRC DST; do
+		pg_psql "$side" app <<'SQL'
+grant select, insert, update, delete on all tables in schema public, sales to app_user;
+grant usage on all sequences in schema public to app_user;
+SQL
+	done
+
+	KITS=$BATS_FILE_TMPDIR/kits
+	mkdir -p "$KITS/tpl"
+	export KITS
+	# The application's routing for these tests: clients connect to what
+	# data/app-target holds; the hook rewrites it.
+	cat >"$KITS/tpl/re-routing" <<'HOOK'
+#!/usr/bin/env bash
+# re-routing for the tests: the clients connect to data/app-target.
+set -euo pipefail
+# shellcheck source=kit/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/kit/lib.sh"
+mk_init "Usage: re-routing [--to dst|src]" "$@"
+to=dst
+[ "${MK_ARGS[0]:-}" != --to ] || to=${MK_ARGS[1]:-}
+case $to in
+dst) conn=$DSTPG ;;
+src) conn=$SRCPG ;;
+*) usage_error "--to takes dst or src" ;;
+esac
+printf '%s\n' "$conn" >"$DIRPATH/data/app-target.tmp"
+mv "$DIRPATH/data/app-target.tmp" "$DIRPATH/data/app-target"
+say "the application now connects to $to"
+HOOK
+	write_config "$KITS/app.yml" SRC app DST app "app_roles: [app_user]" "seq_shift: 100"
+	"$MIGKIT" render -q -t "$KITS/tpl" -o "$KITS/app" "$KITS/app.yml"
+	render_kit "$KITS/app.yml" "$KITS/dflt"
+	grep -E '^export SRCPG=' "$KITS/app/activate" | sed 's/^export SRCPG=//' >"$KITS/app/data/app-target"
+	"$KITS/app/create-pub" -y >/dev/null
+	"$KITS/app/create-sub" -y >/dev/null 2>&1
+	local i
+	for i in $(seq 1 60); do
+		[ "$(pg_sql DST app "select count(*) from pg_subscription_rel where srsubstate <> 'r'")" = 0 ] &&
+			[ "$(pg_sql DST app "select count(*) from pg_subscription_rel")" = 4 ] && return 0
+		sleep 0.5
+	done
+	echo "the subscription did not sync" >&2
+	return 1
+}
+
+teardown_file() {
+	load test_helper/common
+	touch "$BATS_FILE_TMPDIR/stop"
+	pg_stop_all
+}
+
+setup() {
+	load test_helper/common
+}
+
+# wait_for SIDE DB SQL EXPECTED: polls until the query answers EXPECTED (30 s).
+wait_for() {
+	local i got
+	for i in $(seq 1 60); do
+		got=$(pg_sql "$1" "$2" "$3")
+		[ "$got" = "$4" ] && return 0
+		sleep 0.5
+	done
+	fail "$1/$2: '$3' gave '$got', not '$4'"
+}
+
+# as_app SIDE SQL: runs SQL on SIDE/app as the application's role.
+as_app() {
+	local portvar="${1}_PORT"
+	psql -X -w -At -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "${!portvar}" -U app_user -d app -c "$2"
+}
+
+# client ID: inserts rows (ID, 1), (ID, 2)... as app_user wherever
+# data/app-target points, and logs each one it saw committed ("microseconds
+# ID N") in client.ID, until the file "stop" appears.
+client() {
+	local id=$1 n=0 target
+	while [ ! -e "$BATS_FILE_TMPDIR/stop" ]; do
+		n=$((n + 1))
+		target=$(sed 's|^postgres://[^@]*@|postgres://app_user@|' "$KITS/app/data/app-target")
+		if psql -X -w -q -d "$target" -c "insert into public.writes values ($id, $n)" >/dev/null 2>&1; then
+			printf '%s %s %s\n' "${EPOCHREALTIME/./}" "$id" "$n" >>"$BATS_FILE_TMPDIR/client.$id"
+		fi
+		sleep 0.03
+	done
+}
+
+@test "cutover refuses while re-routing is the default hook, and changes nothing" {
+	run -1 "$KITS/dflt/cutover" -y
+	assert_output --partial "re-routing is still the default hook"
+	assert_output --partial "MIGKIT_DEFAULT_HOOK=1"
+	[ ! -e "$KITS/dflt/data/fence.json" ]
+	[ ! -e "$KITS/dflt/data/cutover.json" ]
+	as_app SRC "insert into public.items (name) values ('after a refusal')"
+	assert_equal "$(pg_sql DST app "select count(*) from pg_replication_slots")" 0
+	assert_equal "$(pg_sql DST app "select subenabled from pg_subscription")" t
+}
+
+@test "cutover refuses when DST does not let the application's role write, naming what is missing" {
+	pg_sql DST app "revoke insert, delete on public.items from app_user; alter role app_user nologin"
+	run -1 "$KITS/app/cutover" -y
+	pg_sql DST app "grant insert, delete on public.items to app_user; alter role app_user login"
+	assert_output --partial "on DST: role app_user may not log in (NOLOGIN)"
+	assert_output --partial "on DST: role app_user lacks DELETE/INSERT on table public.items"
+	refute_output --partial '"Order Items"'
+	[ ! -e "$KITS/app/data/fence.json" ]
+	as_app SRC "insert into public.items (name) values ('after a refusal')"
+}
+
+@test "cutover refuses while the subscription is disabled" {
+	pg_sql DST app "alter subscription sub_pg_src_app disable"
+	run -1 --separate-stderr "$KITS/app/cutover" -y
+	pg_sql DST app "alter subscription sub_pg_src_app enable"
+	assert_output --partial "subscription sub_pg_src_app on DST is disabled"
+	[[ $stderr == *"refused: 1 blocker(s) above; nothing was changed"* ]]
+	wait_for DST app "select count(*) from pg_stat_subscription where pid is not null" 1
+}
+
+@test "cutover --dry-run shows the whole plan and changes nothing" {
+	run -0 "$KITS/app/cutover" --dry-run --checksum 'sales.*'
+	assert_output --partial "ok: the re-routing hook is written"
+	assert_output --partial "create publication pub_pg_src_app_reverse for table"
+	assert_output --partial "disable-src -y"
+	assert_output --partial "migkit seq --shift 100"
+	assert_output --partial "migkit diff --checksum on sales.*"
+	assert_output --partial "ALTER SUBSCRIPTION sub_pg_src_app DISABLE"
+	assert_output --partial "re-routing --to dst -y"
+	assert_output --partial "dry run: nothing was changed"
+	[ ! -e "$KITS/app/data/fence.json" ]
+	[ ! -e "$KITS/app/data/cutover.json" ]
+	assert_equal "$(pg_sql DST app "select count(*) from pg_replication_slots")" 0
+	assert_equal "$(pg_sql DST app "select count(*) from pg_publication")" 0
+	assert_equal "$(pg_sql DST app "select subenabled from pg_subscription")" t
+	assert_equal "$(pg_sql DST app "select is_called from public.items_id_seq")" f
+	grep -q ":$SRC_PORT/app" "$KITS/app/data/app-target"
+	as_app SRC "insert into public.items (name) values ('after a dry run')"
+}
+
+@test "cutover aborted at the catch-up lifts the fence: SRC serves writes again, exit 1" {
+	# DST's apply worker waits on a lock, so DST cannot catch up.  (The lock
+	# would also hold up CREATE PUBLICATION: the way back is not prepared.)
+	pg_psql DST app -c "begin; lock table public.writes in share mode; select pg_sleep(60); commit" >/dev/null 2>&1 3>&- &
+	wait_for DST app "select count(*) from pg_locks where relation = 'public.writes'::regclass and mode = 'ShareLock' and granted" 1
+	pg_sql SRC app "insert into public.writes values (0, 1)"
+	# A session the application keeps open, as a pooler does: the fence ends
+	# it, it comes back read-only, and lifting the fence must end it again.
+	local pooler
+	(while [ ! -e "$BATS_TEST_TMPDIR/stop" ]; do as_app SRC "select pg_sleep(30)" >/dev/null 2>&1 || true; done) 3>&- &
+	pooler=$!
+	wait_for SRC app "select count(*) from pg_stat_activity where usename = 'app_user' and state = 'active'" 1
+
+	run -1 --separate-stderr "$KITS/app/cutover" -y --catchup-timeout 1 --no-reverse
+	touch "$BATS_TEST_TMPDIR/stop"
+	pg_sql SRC app "select pg_terminate_backend(pid) from pg_stat_activity where usename = 'app_user'" >/dev/null
+	wait "$pooler"
+	pg_sql DST app "select pg_terminate_backend(pid) from pg_stat_activity where query like '%pg_sleep(60)%' and pid <> pg_backend_pid()" >/dev/null
+	assert_output --regexp "opened on SRC while it was fenced \(read-only\) ended: [1-9]"
+	[[ $stderr == *"aborted at catch-up: DST did not catch up with SRC within 1.000 s"* ]] || fail "$stderr"
+	[[ $stderr == *"the fence is lifted: the application goes on with SRC"* ]]
+	assert_output --partial "disable-src: done"
+
+	# The application writes on SRC again.
+	as_app SRC "insert into public.items (name) values ('after the abort')"
+	[ ! -e "$KITS/app/data/fence.json" ]
+	assert_equal "$(pg_sql DST app "select subenabled from pg_subscription")" t
+	grep -q ":$SRC_PORT/app" "$KITS/app/data/app-target"
+	run -0 jq -r '[.status, (.fence_lsn | type), (.applied_lsn | type), ([.steps[].step] | join(","))] | join(" ")' "$KITS/app/data/cutover.json"
+	assert_output "aborted string null preflight,disable-src,catch-up,undo"
+	run -0 jq -r .error "$KITS/app/data/cutover.json"
+	assert_output --partial "did not catch up"
+	wait_for DST app "select count(*) from public.writes where client = 0" 1
+	run -0 grep -c $'\tcutover:catch-up\texit=1\t' "$KITS/app/log/journal"
+}
+
+@test "cutover aborted at the verification undoes the fence and the way back it prepared" {
+	pg_sql DST app "insert into public.writes values (-1, 1)"
+	run -1 --separate-stderr "$KITS/app/cutover" -y
+	pg_sql DST app "delete from public.writes where client = -1"
+	[[ $stderr == *"aborted at verify: the verification found DST different"* ]] || fail "$stderr"
+	assert_output --partial "public.writes"
+	as_app SRC "insert into public.items (name) values ('after the second abort')"
+	[ ! -e "$KITS/app/data/fence.json" ]
+	assert_equal "$(pg_sql DST app "select count(*) from pg_replication_slots")" 0
+	assert_equal "$(pg_sql DST app "select count(*) from pg_publication")" 0
+	assert_equal "$(pg_sql DST app "select subenabled from pg_subscription")" t
+	run -0 jq -r '[.status, .verification.result, .reverse.prepared] | map(tostring) | join(" ")' "$KITS/app/data/cutover.json"
+	assert_output "aborted different true"
+}
+
+@test "cutover while clients write: every row a client saw committed is on DST; the report holds the figures" {
+	local pids=() i
+	rm -f "$BATS_FILE_TMPDIR/stop" "$BATS_FILE_TMPDIR"/client.*
+	for i in 1 2 3; do
+		client "$i" 3>&- &
+		pids+=($!)
+	done
+	sleep 2
+	run -0 --separate-stderr "$KITS/app/cutover" -y --json --checksum 'sales.*'
+	sleep 2
+	touch "$BATS_FILE_TMPDIR/stop"
+	wait "${pids[@]}"
+
+	# stdout is the report, as kept in data/cutover.json.
+	assert_equal "$output" "$(cat "$KITS/app/data/cutover.json")"
+	run -0 jq -r '[.status, (.fence_window_ms > 0), (.fence_lsn | test("^[0-9A-F]+/[0-9A-F]+$")), (.applied_lsn | test("/")),
+	               .verification.result, (.reverse.start_lsn | test("/")), .shift] | map(tostring) | join(" ")' "$KITS/app/data/cutover.json"
+	assert_output "done true true true equal true 100"
+	run -0 jq -r '[.steps[] | .step] | join(",")' "$KITS/app/data/cutover.json"
+	assert_output "preflight,prepare-reverse,disable-src,catch-up,copy-seq,verify,stop-forward,re-routing"
+	run -0 jq -r '[.steps[] | select(.ms >= 0 and .exit == 0)] | length' "$KITS/app/data/cutover.json"
+	assert_output 8
+	# Sequences: DST's is SRC's plus the shift.
+	run -0 jq -r '.sequences.sequences[] | select(.sequence == "public.items_id_seq") | [.src.last_value, .dst_after.last_value] | map(tostring) | join(" ")' "$KITS/app/data/cutover.json"
+	local src_seq=${output% *}
+	assert_equal "$output" "$src_seq $((src_seq + 100))"
+	assert_equal "$(pg_sql DST app "select last_value from public.items_id_seq")" $((src_seq + 100))
+
+	# Every commit a client saw is on DST, and the clients went on writing there.
+	cat "$BATS_FILE_TMPDIR"/client.* | awk '{ print $2 "|" $3 }' | sort >"$BATS_TEST_TMPDIR/committed"
+	pg_sql DST app "select client || '|' || n from public.writes" | sort >"$BATS_TEST_TMPDIR/on_dst"
+	run -0 comm -23 "$BATS_TEST_TMPDIR/committed" "$BATS_TEST_TMPDIR/on_dst"
+	assert_output ""
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/committed")" -gt 20 ]
+	local only_dst
+	only_dst=$(pg_sql DST app "select count(*) from public.writes" ; pg_sql SRC app "select count(*) from public.writes")
+	[ "${only_dst%$'\n'*}" -gt "${only_dst#*$'\n'}" ]
+	echo "# fence window $(jq .fence_window_ms "$KITS/app/data/cutover.json") ms; longest gap between client commits $(
+		sort -n "$BATS_FILE_TMPDIR"/client.* | awk 'NR > 1 && $1 - p > m { m = $1 - p } { p = $1 } END { printf "%d", m / 1000 }') ms" >&3
+
+	# The application writes on DST, not on SRC; the way back is ready.
+	as_app DST "insert into public.items (name) values ('on DST')"
+	run -1 as_app SRC "insert into public.items (name) values ('on SRC')"
+	assert_equal "$(pg_sql DST app "select subenabled from pg_subscription where subname = 'sub_pg_src_app'")" f
+	assert_equal "$(pg_sql DST app "select count(*) from pg_stat_subscription where pid is not null")" 0
+	assert_equal "$(pg_sql DST app "select slot_name || ' ' || active from pg_replication_slots")" "sub_pg_src_app_reverse false"
+	for i in preflight prepare-reverse disable-src catch-up copy-seq verify stop-forward re-routing; do
+		grep -q $'\tcutover:'"$i"$'\texit=0\t' "$KITS/app/log/journal" || fail "no journal line for $i"
+	done
+}
+
+@test "a second cutover refuses: the subscription is disabled and the way back is taken" {
+	run -1 "$KITS/app/cutover" -y
+	assert_output --partial "subscription sub_pg_src_app on DST is disabled"
+	assert_output --partial "replication slot sub_pg_src_app_reverse is left on DST"
+	assert_output --partial "SRC is already fenced"
+}
+
+@test "the switch-over scripts of a rendered kit are shellcheck-clean" {
+	cd "$KITS/dflt"
+	run -0 "${SHELLCHECK:-shellcheck}" -x cutover create-reverse rollback drop-reverse re-routing
+}
