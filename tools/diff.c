@@ -100,8 +100,8 @@ parse_options(int argc, char **argv, diff_options *opt, bool *help)
 	char *end;
 
 	optind = 1;
-	opterr = 1;
-	while ((c = getopt_long(argc, argv, "j:t:h", longopts, NULL)) != -1) {
+	opterr = 0;				/* errors are reported here, as "migkit diff: ..." */
+	while ((c = getopt_long(argc, argv, ":j:t:h", longopts, NULL)) != -1) {
 		switch (c) {
 			case OPT_COUNT: opt->mode = MODE_COUNT; modes++; break;
 			case OPT_ESTIMATE: opt->mode = MODE_ESTIMATE; modes++; break;
@@ -136,7 +136,15 @@ parse_options(int argc, char **argv, diff_options *opt, bool *help)
 			case OPT_SRC: opt->conninfo[SRC] = optarg; break;
 			case OPT_DST: opt->conninfo[DST] = optarg; break;
 			case 'h': *help = true; return true;
-			default: return false;
+			case ':':
+				log_error("option %s needs a value", argv[optind - 1]);
+				return false;
+			default:
+				if (optopt > 0 && optopt < 128 && strncmp(argv[optind - 1], "--", 2) != 0)
+					log_error("unknown option -%c", optopt);
+				else
+					log_error("unknown option %s", argv[optind - 1]);
+				return false;
 		}
 	}
 	if (optind < argc) {
@@ -262,8 +270,13 @@ lag_text(strbuf *sb, const lag_sample *lag)
 {
 	char bytes[32];
 
+	const char *sub = getenv("SUBNAME");
+
 	if (!lag->known) {
-		sb_append(sb, "replication lag unknown (no subscription $SUBNAME found)");
+		if (sub == NULL || *sub == '\0')
+			sb_append(sb, "replication lag not measured (SUBNAME is not set)");
+		else
+			sb_printf(sb, "replication lag unknown (no slot or subscription \"%s\")", sub);
 		return;
 	}
 	sb_printf(sb, "DST was %s behind SRC (SRC at %s, DST confirmed %s)",

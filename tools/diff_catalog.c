@@ -434,13 +434,13 @@ merge_tables(diff_run *run, PGresult *res[2])
 		diff_table *t = run->tables[i];
 		int s;
 
+		for (s = 0; s < 2; s++)
+			if (t->side[s].present)
+				t->from[s] = xasprintf("%s%s", t->side[s].partitioned ? "" : "ONLY ", t->display);
 		if (!t->side[SRC].present || !t->side[DST].present) {
 			t->status = TS_MISSING;
 			t->note = xstrdup(t->side[SRC].present ? "missing on DST" : "only on DST (not on SRC)");
-			continue;
 		}
-		for (s = 0; s < 2; s++)
-			t->from[s] = xasprintf("%s%s", t->side[s].partitioned ? "" : "ONLY ", t->display);
 	}
 }
 

@@ -31,7 +31,7 @@
 #define SAMPLE_PER_RANGE 8		/* sampled keys per range wanted */
 #define DIFF_MAX_ROWS	1000	/* rows listed per table */
 
-typedef enum { TK_WHOLE, TK_RANGE, TK_SAMPLE, TK_MIDPOINT, TK_LEAF } task_kind;
+typedef enum { TK_WHOLE, TK_RANGE, TK_SAMPLE, TK_MIDPOINT, TK_LEAF, TK_ONE_SIDE } task_kind;
 
 typedef struct task {
 	task_kind	kind;
@@ -40,7 +40,7 @@ typedef struct task {
 	char	  **hi;			/* exclusive upper key bound, NULL: open */
 	int			initial;	/* index into t->range_rows, -1 below the first split */
 	int			attempt;	/* re-checks done */
-	int			side;		/* TK_MIDPOINT, TK_SAMPLE: the one side asked */
+	int			side;		/* TK_MIDPOINT, TK_SAMPLE, TK_ONE_SIDE: the one side asked */
 	long long	count[2];	/* rows per side in the range, when known */
 	char	   *pos;		/* position in the key space: sorts differences */
 	double		not_before;
@@ -190,7 +190,10 @@ table_task_done(diff_table *t)
 	if (--t->outstanding > 0)
 		return;
 	t->finished = now_seconds();
-	table_sum_rows(t);
+	if (t->status == TS_ERROR)
+		t->rows_known = false;
+	else
+		table_sum_rows(t);
 	if (t->ndiffs > 1)
 		qsort(t->diffs, (size_t) t->ndiffs, sizeof(row_diff), diff_order);
 	if (t->status != TS_PENDING)
@@ -272,7 +275,8 @@ task_sql(const compare *cmp, const task *tk, int side, const char **params, int 
 	strbuf sql;
 
 	*np = 0;
-	if ((tk->kind == TK_MIDPOINT || tk->kind == TK_SAMPLE) && side != tk->side)
+	if ((tk->kind == TK_MIDPOINT || tk->kind == TK_SAMPLE || tk->kind == TK_ONE_SIDE) &&
+		side != tk->side)
 		return NULL;
 	sb_init(&sql);
 	switch (tk->kind) {
@@ -308,6 +312,9 @@ task_sql(const compare *cmp, const task *tk, int side, const char **params, int 
 			params[*np] = numbuf;
 			sb_printf(&sql, " order by %s offset $%d limit 1", t->key_list, ++*np);
 			break;
+		case TK_ONE_SIDE:
+			sb_printf(&sql, "select count(*) from %s", t->from[side]);
+			break;
 		case TK_LEAF:
 			sb_printf(&sql, "select %s, %s from %s", t->key_list, t->hash_expr, t->from[side]);
 			append_range(&sql, tk, params, np);
@@ -317,7 +324,7 @@ task_sql(const compare *cmp, const task *tk, int side, const char **params, int 
 	return sb_steal(&sql);
 }
 
-static bool
+static void
 worker_start(compare *cmp, worker *w, task *tk)
 {
 	int s;
@@ -326,7 +333,8 @@ worker_start(compare *cmp, worker *w, task *tk)
 	if (tk->t->started == 0)
 		tk->t->started = now_seconds();
 	for (s = 0; s < 2; s++) {
-		const char *params[64];
+		/* Both bounds of the key, and an offset or a percentage. */
+		const char **params = xcalloc((size_t) (2 * tk->t->nkeys + 2), sizeof(char *));
 		char numbuf[64];
 		int np;
 
@@ -334,19 +342,17 @@ worker_start(compare *cmp, worker *w, task *tk)
 		w->failed[s] = false;
 		w->busy[s] = false;
 		w->sql[s] = task_sql(cmp, tk, s, params, &np, numbuf, sizeof(numbuf));
-		if (w->sql[s] == NULL)
-			continue;
-		if (!pg_send(w->conn[s], side_name[s], w->sql[s], np, params)) {
-			w->failed[s] = true;
-			if (PQstatus(w->conn[s]) == CONNECTION_BAD) {
-				cmp->lost = true;
-				return false;
+		if (w->sql[s] != NULL) {
+			if (pg_send(w->conn[s], side_name[s], w->sql[s], np, params))
+				w->busy[s] = true;
+			else {
+				w->failed[s] = true;
+				if (PQstatus(w->conn[s]) == CONNECTION_BAD)
+					cmp->lost = true;
 			}
-			continue;
 		}
-		w->busy[s] = true;
+		free(params);
 	}
-	return true;
 }
 
 /* Compares the (count, hash sum) answers of both sides. */
@@ -586,13 +592,17 @@ worker_finish(compare *cmp, worker *w)
 		if (w->failed[s])
 			table_fail(t, s == SRC ? "a query failed on SRC (see the error above)"
 					   : "a query failed on DST (see the error above)");
-	if (t->status != TS_ERROR) {
+	if (!w->failed[SRC] && !w->failed[DST] && t->status != TS_ERROR) {
 		switch (tk->kind) {
 			case TK_WHOLE: done_whole(cmp, tk, w->res); break;
 			case TK_RANGE: done_range(cmp, tk, w->res); break;
 			case TK_SAMPLE: done_sample(cmp, tk, w->res[tk->side]); break;
 			case TK_MIDPOINT: done_midpoint(cmp, tk, w->res[tk->side]); break;
 			case TK_LEAF: done_leaf(tk, w->res); break;
+			case TK_ONE_SIDE:
+				t->rows[tk->side] = atoll(PQgetvalue(w->res[tk->side], 0, 0));
+				t->rows_known = true;
+				break;
 		}
 	}
 	for (s = 0; s < 2; s++) {
@@ -760,6 +770,13 @@ diff_compare_tables(diff_run *run)
 		diff_table *t = run->tables[i];
 		task *tk;
 
+		if (t->status == TS_MISSING) {
+			/* Count what the one side has, for the report. */
+			tk = task_new(TK_ONE_SIDE, t, NULL, NULL, "");
+			tk->side = t->side[SRC].present ? SRC : DST;
+			enqueue(&cmp, tk, false);
+			continue;
+		}
 		if (t->status != TS_PENDING)
 			continue;
 		if (run->opt->mode == MODE_CHECKSUM && t->nkeys > 0) {
