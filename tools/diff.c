@@ -254,12 +254,10 @@ table_note(const diff_table *t)
 		else
 			changed++;
 	}
-	if (t->ndiffs > 0) {
-		sb_printf(&sb, "%s%d missing on DST, %d extra on DST, %d changed",
-				  t->truncated ? "at least " : "", missing, extra, changed);
-		if (t->truncated)
-			sb_printf(&sb, " (listing stopped at %d rows)", t->ndiffs);
-	}
+	if (t->truncated)
+		sb_printf(&sb, "more than %d rows differ; listed: ", t->ndiffs);
+	if (t->ndiffs > 0)
+		sb_printf(&sb, "%d missing on DST, %d extra on DST, %d changed", missing, extra, changed);
 	if (t->note)
 		sb_printf(&sb, "%s%s", sb.len ? "; " : "", t->note);
 	return sb_steal(&sb);
@@ -476,7 +474,7 @@ print_json(const diff_run *run, const tally *n, result_t r)
 				if (t->side[s].estimate < 0)
 					json_null(&j, key);
 				else
-					json_double(&j, key, t->side[s].estimate);
+					json_int(&j, key, llround(t->side[s].estimate));
 			} else if (t->rows_known)
 				json_int(&j, key, t->rows[s]);
 			else

@@ -61,13 +61,14 @@ static const char tables_sql_tail[] =
 
 /*
  * How each column of the tables in $1 (oid[]) is hashed, and the key that
- * locates a row.  Per column: its quoted name, NOT NULL, the function that
- * hashes it typed (a default hash opclass's extended support function
- * taking the column's type, or bool/timestamptz through a lossless cast;
- * the session runs in UTC), "" for hashable types whose function takes
- * another type (hashed together through hash_record_extended), and
- * hashtextextended over its text for types without hashing (json, point).
- * The key: the primary key, else the narrowest valid unique index without
+ * locates a row.  Per column: its quoted and raw name, NOT NULL, its kind
+ * and hash function: "fn" when its type's default hash opclass has an
+ * extended support function taking that type (or one it is binary-coercible
+ * to; enums, arrays and ranges of such types too), "bool", "tstz" and
+ * "date" (see column_value), "record" for other hashable types (hashed
+ * together by hash_record_extended), "text" for types without hashing
+ * (json, point: hashed through their text).  Then the column's position in
+ * the key: the primary key, else the narrowest valid unique index without
  * expressions or predicate over NOT NULL columns.
  */
 static const char columns_sql[] =
@@ -185,9 +186,11 @@ static const char lag_dst_sql[] =
 	" where s.subname = $1 and s.relid is null and s.latest_end_lsn is not null";
 
 /*
- * Session settings that make text forms of values the same on both sides
- * (the keys travel as text from one server to the other) and the hash of a
- * timestamptz independent of the server's time zone.
+ * Session settings that make text forms of values mean the same on both
+ * sides (keys travel as text from one server to the other), keep the
+ * catalog and operator lookups in pg_catalog, make a row-level security
+ * policy fail the query rather than hide rows, and make every session
+ * read-only.
  */
 static const char setup_sql[] =
 	"select pg_catalog.set_config('datestyle', 'ISO, YMD', false),\n"
@@ -197,6 +200,7 @@ static const char setup_sql[] =
 	"       pg_catalog.set_config('bytea_output', 'hex', false),\n"
 	"       pg_catalog.set_config('lc_monetary', 'C', false),\n"
 	"       pg_catalog.set_config('search_path', '', false),\n"
+	"       pg_catalog.set_config('row_security', 'off', false),\n"
 	"       pg_catalog.set_config('statement_timeout', '0', false),\n"
 	"       pg_catalog.set_config('default_transaction_read_only', 'on', false)";
 
@@ -393,6 +397,7 @@ merge_tables(diff_run *run, PGresult *res[2])
 
 	/* SRC first: what it migrates, and what it merely has. */
 	n = PQntuples(res[SRC]);
+	run->used_publication = n > 0 && strcmp(PQgetvalue(res[SRC], 0, 7), "t") == 0;
 	for (i = 0; i < n; i++) {
 		diff_table *t;
 
@@ -402,8 +407,6 @@ merge_tables(diff_run *run, PGresult *res[2])
 		t->compared = strcmp(PQgetvalue(res[SRC], i, 3), "t") == 0;
 		t->src_oid = xstrdup(PQgetvalue(res[SRC], i, 6));
 		set_side(&t->side[SRC], res[SRC], i);
-		if (i == 0)
-			run->used_publication = strcmp(PQgetvalue(res[SRC], i, 7), "t") == 0;
 	}
 	n = PQntuples(res[DST]);
 	for (i = 0; i < n; i++) {

@@ -620,8 +620,11 @@ worker_finish(compare *cmp, worker *w)
 static bool
 task_moot(const task *tk)
 {
-	return tk->t->status == TS_ERROR ||
-		(tk->t->truncated && tk->kind != TK_WHOLE && tk->kind != TK_RANGE);
+	if (tk->t->status == TS_ERROR)
+		return true;
+	/* First-level ranges still count the rows; bisection can stop. */
+	return tk->t->truncated && (tk->kind == TK_MIDPOINT || tk->kind == TK_LEAF ||
+								(tk->kind == TK_RANGE && tk->initial < 0));
 }
 
 /* Reads what arrived on one connection; true when its answer is complete. */
