@@ -610,7 +610,8 @@ diff_run_all(diff_run *run)
 		judge_estimates(run);
 	else if (!diff_compare_tables(run))
 		run->failed = true;
-	diff_measure_lag(run, &run->lag_end);
+	if (!run->failed)
+		diff_measure_lag(run, &run->lag_end);
 	run->finished = now_seconds();
 
 	count_statuses(run, &n);

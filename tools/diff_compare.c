@@ -7,13 +7,16 @@
  * and hash sums - is done inside the servers.
  *
  * --count compares count(*) per table.  --checksum compares, per table,
- * the row count and the sum of a typed 64-bit hash of every row.  A keyed
- * table that differs is split into key ranges (boundaries sampled from
- * SRC); a range that differs is re-checked after --delay up to --retries
- * times, since under live replication a difference may be lag; one that
- * still differs is bisected until it is small, and then its keys and row
- * hashes are fetched from both sides and matched, naming each row missing
- * on DST, extra on DST or changed.
+ * the row count and the sum of a typed 64-bit hash of every row, first
+ * over the whole table (one scan per side, which the servers may run in
+ * parallel).  A keyed table that differs is split into key ranges of about
+ * RANGE_ROWS rows (boundaries sampled from SRC) compared --jobs at a time;
+ * a range that differs is re-checked after --delay up to --retries times,
+ * since under live replication a difference may be lag; one that still
+ * differs is bisected until it is small, and then its keys and row hashes
+ * are fetched from both sides and matched, naming each row missing on DST,
+ * extra on DST or changed.  A table without a key, and every table under
+ * --count, is re-checked as a whole.
  */
 #include "config.h"
 
@@ -61,6 +64,7 @@ typedef struct compare {
 	worker	   *workers;
 	int			nworkers;
 	task	   *queue;
+	task	   *tail;
 	bool		lost;		/* a connection broke: stop */
 } compare;
 
@@ -128,31 +132,35 @@ task_free(task *tk)
 static void
 enqueue(compare *cmp, task *tk, bool front)
 {
-	task **p;
-
 	tk->t->outstanding++;
 	if (front) {
 		tk->next = cmp->queue;
 		cmp->queue = tk;
+		if (cmp->tail == NULL)
+			cmp->tail = tk;
 		return;
 	}
-	for (p = &cmp->queue; *p; p = &(*p)->next)
-		;
 	tk->next = NULL;
-	*p = tk;
+	if (cmp->tail)
+		cmp->tail->next = tk;
+	else
+		cmp->queue = tk;
+	cmp->tail = tk;
 }
 
 /* The first task that may start now, taken off the queue. */
 static task *
 dequeue_due(compare *cmp, double now)
 {
-	task **p;
+	task **p, *prev = NULL;
 
-	for (p = &cmp->queue; *p; p = &(*p)->next) {
+	for (p = &cmp->queue; *p; prev = *p, p = &(*p)->next) {
 		if ((*p)->not_before <= now) {
 			task *tk = *p;
 
 			*p = tk->next;
+			if (cmp->tail == tk)
+				cmp->tail = prev;
 			return tk;
 		}
 	}
@@ -738,6 +746,7 @@ abandon(compare *cmp)
 		table_fail(tk->t, "not compared: a connection was lost");
 		task_free(tk);
 	}
+	cmp->tail = NULL;
 	for (i = 0; i < cmp->nworkers; i++) {
 		worker *w = &cmp->workers[i];
 
