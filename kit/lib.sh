@@ -270,3 +270,23 @@ confirm() {
 apply() {
 	run_sql "$2" -1 -f "$MK_KIT/sql/$1"
 }
+
+# try_sql FILE SIDE: runs sql/FILE on SIDE statement by statement, outside a
+# transaction block (for what cannot run inside one, such as CREATE or DROP
+# SUBSCRIPTION with a slot).  On failure returns 1 with the server's reason,
+# on one line and without psql's prefixes, in MK_SQL_ERROR; the caller words
+# the error.  Notices are passed on to stderr.
+try_sql() {
+	local err rc=0
+	err=$(psql -X -w -v ON_ERROR_STOP=1 -q -d "$(side_conn "$2")" -f "$MK_KIT/sql/$1" 2>&1 >/dev/null) || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		[ -z "$err" ] || printf '%s\n' "$err" >&2
+		return 0
+	fi
+	MK_SQL_ERROR=$(printf '%s\n' "$err" | sed -e 's/^psql:[^ ]*: //' -e 's/^\(psql: error: \)//' |
+		{ grep -v '^\(NOTICE\|WARNING\|HINT\|DETAIL\|CONTEXT\|LINE [0-9]*\):' || true; } |
+		sed -e 's/^\(ERROR\|FATAL\): *//' | tr -s ' \t\n' ' ')
+	MK_SQL_ERROR=${MK_SQL_ERROR% }
+	return 1
+}
+MK_SQL_ERROR=

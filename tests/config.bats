@@ -1,0 +1,162 @@
+#!/usr/bin/env bats
+# migration.yml: the keys, their derived defaults, and every kind of bad
+# input (FILE:LINE:COL on stderr, exit 2, nothing written).  No server.
+
+setup() {
+	load test_helper/common
+	cd "$BATS_TEST_TMPDIR"
+}
+
+# good_config FILE [extra lines]: the six required keys.
+good_config() {
+	local file=$1 line
+	shift
+	printf 'src_cls: pg-meta\nsrc_db: meta\nsrc_ip: 10.10.10.10\ndst_cls: pg-test\ndst_db: test\ndst_ip: 10.10.10.11\n' >"$file"
+	for line in "$@"; do printf '%s\n' "$line" >>"$file"; done
+}
+
+# refused FILE PATTERN: render fails with exit 2, one line matching PATTERN, no kit.
+refused() {
+	run -2 --separate-stderr "$MIGKIT" render -o "$BATS_TEST_TMPDIR/kit" "$1"
+	assert_equal "$output" ""
+	assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 1
+	[[ $stderr =~ $2 ]] || fail "stderr '$stderr' does not match '$2'"
+	[ ! -e "$BATS_TEST_TMPDIR/kit" ] || fail "a kit was written"
+}
+
+@test "a task file written for the original kit renders unchanged, with its derived defaults" {
+	HOME=$BATS_TEST_TMPDIR run -0 "$MIGKIT" render "$MIGKIT_SRCDIR/tests/fixtures/pigsty-task.yml"
+	local kit=$BATS_TEST_TMPDIR/migration/pg-meta.meta
+	[ -f "$kit/activate" ]
+	run -0 grep -E '^export (SRCPG|DSTPG|SUBCONN|PUBNAME|SUBNAME|MIGRATION_CONTEXT)=' "$kit/activate"
+	assert_line "export SRCPG=postgres://dbuser_dba@10.10.10.10/meta"
+	assert_line "export DSTPG=postgres://dbuser_dba@10.10.10.11/test"
+	assert_line "export SUBCONN='host=10.10.10.10 dbname=meta user=replicator'"
+	assert_line "export PUBNAME=pub_pg_meta_meta"
+	assert_line "export SUBNAME=sub_pg_meta_meta"
+	assert_line "export MIGRATION_CONTEXT=pg-meta.meta"
+}
+
+@test "ports, users and names given in the file are used in the derived URLs" {
+	good_config m.yml "src_port: 6432" "dst_port: 6433" "admin_user: adm@in" "repl_user: re pl"
+	run -0 "$MIGKIT" render -q -o kit m.yml
+	run -0 cat kit/activate
+	assert_line "export SRCPG=postgres://adm%40in@10.10.10.10:6432/meta"
+	assert_line "export DSTPG=postgres://adm%40in@10.10.10.11:6433/test"
+	assert_line "export SUBCONN='host=10.10.10.10 port=6432 dbname=meta user='\\''re pl'\\'''"
+}
+
+@test "explicit src_pg, dst_pg, sub_conn, pub_name and sub_name are kept as given" {
+	good_config m.yml "src_pg: postgres://a@h1:1/x" "dst_pg: 'host=h2 dbname=y'" \
+		"sub_conn: host=h1 dbname=x user=r" "pub_name: my_pub" "sub_name: my_sub"
+	run -0 "$MIGKIT" render -q -o kit m.yml
+	run -0 cat kit/activate
+	assert_line "export SRCPG=postgres://a@h1:1/x"
+	assert_line "export DSTPG='host=h2 dbname=y'"
+	assert_line "export SUBCONN='host=h1 dbname=x user=r'"
+	assert_line "export PUBNAME=my_pub"
+	assert_line "export SUBNAME=my_sub"
+}
+
+@test "lists become JSON arrays in activate" {
+	good_config m.yml "include: [public.*, 'sales.\"Order Items\"']" "exclude:" "app_roles:" "  - app" "  - report"
+	run -0 "$MIGKIT" render -q -o kit m.yml
+	run -0 cat kit/activate
+	assert_line "export MIGKIT_INCLUDE='[\"public.*\", \"sales.\\\"Order Items\\\"\"]'"
+	assert_line "export MIGKIT_EXCLUDE='[]'"
+	assert_line "export MIGKIT_APP_ROLES='[\"app\", \"report\"]'"
+}
+
+@test "an unknown key is refused with its position" {
+	good_config m.yml "src_host: 10.0.0.1"
+	refused m.yml "^m.yml:7:1: unknown key 'src_host'; see migkit.yml\(5\)"
+}
+
+@test "a missing required key is refused with the fix" {
+	printf 'src_cls: a\nsrc_db: b\nsrc_ip: c\ndst_cls: d\ndst_db: e\n' >m.yml
+	refused m.yml "^m.yml: missing required key 'dst_ip'; add a line 'dst_ip: "
+}
+
+@test "an empty required value is refused" {
+	good_config m.yml
+	sed -i 's/^src_ip: .*/src_ip:/' m.yml
+	refused m.yml "^m.yml:3:8: src_ip: a value is required"
+}
+
+@test "a value with a line break is refused" {
+	good_config m.yml 'pub_name: "one\ntwo"'
+	refused m.yml "^m.yml:7:11: pub_name: value holds a line break; write it on one line"
+}
+
+@test "a list item with a line break is refused" {
+	good_config m.yml 'include: ["a", "b\nc"]'
+	refused m.yml "^m.yml:7:16: include: value holds a line break"
+}
+
+@test "wrong types are refused: port, number, boolean, list, mapping" {
+	good_config m.yml "src_port: abc"
+	refused m.yml "^m.yml:7:11: src_port: 'abc' is not a port number \(1-65535\)"
+	good_config m.yml "dst_port: 70000"
+	refused m.yml "^m.yml:7:11: dst_port: '70000' is not a port number"
+	good_config m.yml "seq_shift: -5"
+	refused m.yml "^m.yml:7:12: seq_shift: '-5' is not a whole number >= 0"
+	good_config m.yml "heartbeat: maybe"
+	refused m.yml "^m.yml:7:12: heartbeat: 'maybe' is not true or false"
+	good_config m.yml "include: public.*"
+	refused m.yml "^m.yml:7:10: include must be a list, e.g. \[a, b\]"
+	good_config m.yml "pub_name: {a: 1}"
+	refused m.yml "^m.yml:7:11: pub_name must be a single text value"
+	good_config m.yml "app_roles: [[a]]"
+	refused m.yml "^m.yml:7:13: app_roles: each item must be a single text value"
+}
+
+@test "a key given twice is refused" {
+	good_config m.yml "src_db: other"
+	refused m.yml "^m.yml:7:1: src_db is given twice \(first at line 2\); keep one"
+}
+
+@test "a password in a connection string is refused: kits never store secrets" {
+	good_config m.yml "src_pg: postgres://dba:s3cret@10.10.10.10/meta"
+	refused m.yml "^m.yml:7:9: src_pg holds a password, and kits never store secrets: remove it and put it in ~/.pgpass or PGPASSFILE$"
+	good_config m.yml "sub_conn: host=10.10.10.10 dbname=meta user=replicator password=s3cret"
+	refused m.yml "^m.yml:7:11: sub_conn holds a password"
+	[[ $stderr != *s3cret* ]]
+}
+
+@test "a malformed connection string is refused" {
+	good_config m.yml "dst_pg: host=h dbname"
+	refused m.yml "^m.yml:7:9: dst_pg: not a valid connection string"
+}
+
+@test "a cluster or database name with a slash is refused" {
+	good_config m.yml "src_cls: a/b"
+	sed -i '1d' m.yml
+	refused m.yml "^m.yml:6:10: src_cls: 'a/b' cannot name a kit directory"
+}
+
+@test "invalid YAML is refused with the parser's position" {
+	printf 'src_cls: a\nsrc_db: [b\n' >m.yml
+	refused m.yml "^m.yml:[0-9]+:[0-9]+: not valid YAML: "
+}
+
+@test "an empty file and a non-mapping are refused" {
+	: >m.yml
+	refused m.yml "^m.yml: the file is empty"
+	printf -- '- a\n- b\n' >m.yml
+	refused m.yml "^m.yml:1:1: the file must be a mapping of key: value lines"
+}
+
+@test "a file that cannot be read is an error naming it" {
+	run -2 --separate-stderr "$MIGKIT" render -o kit nowhere.yml
+	[[ $stderr == *"cannot read nowhere.yml: No such file or directory"* ]]
+	[ ! -e kit ]
+}
+
+@test "render without a config or with two is a usage error" {
+	run -2 --separate-stderr "$MIGKIT" render
+	[[ $stderr == *"no config file given"* ]]
+	[[ $stderr == *'Try "migkit render --help"'* ]]
+	good_config m.yml
+	run -2 --separate-stderr "$MIGKIT" render m.yml m.yml
+	[[ $stderr == *"too many arguments"* ]]
+}

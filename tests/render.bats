@@ -1,0 +1,182 @@
+#!/usr/bin/env bats
+# migkit render: the kit's files, modes, quoting, golden activate,
+# re-rendering and template errors.  No server.
+
+KIT_SCRIPTS="check-user check-db check-hba check-repl check-misc copy-schema create-pub create-sub
+copy-progress copy-diff copy-seq disable-src re-routing drop-sub drop-pub"
+
+setup() {
+	load test_helper/common
+	cd "$BATS_TEST_TMPDIR"
+	printf 'src_cls: pg-meta\nsrc_db: meta\nsrc_ip: 10.10.10.10\ndst_cls: pg-test\ndst_db: test\ndst_ip: 10.10.10.11\n' >m.yml
+}
+
+@test "the kit holds activate, the runbook, every script, kit/ and data/ log/ sql/" {
+	run -0 "$MIGKIT" render -o kit m.yml
+	assert_output --partial "rendered the kit for pg-meta.meta in $BATS_TEST_TMPDIR/kit"
+	for f in activate README.md $KIT_SCRIPTS kit/lib.sh kit/tables.sql; do
+		[ -f "kit/$f" ] || fail "kit/$f is missing"
+	done
+	for f in $KIT_SCRIPTS; do
+		[ -x "kit/$f" ] || fail "kit/$f is not executable"
+	done
+	for d in data log sql kit; do [ -d "kit/$d" ]; done
+}
+
+@test "nothing in the kit is readable by others: directories and scripts 0700, files 0600" {
+	umask 022
+	run -0 "$MIGKIT" render -q -o kit m.yml
+	assert_equal "$(stat -c %a kit)" 700
+	for d in data log sql kit; do assert_equal "$(stat -c %a "kit/$d")" 700; done
+	for f in $KIT_SCRIPTS; do assert_equal "$(stat -c %a "kit/$f")" 700; done
+	for f in activate README.md kit/lib.sh kit/tables.sql; do assert_equal "$(stat -c %a "kit/$f")" 600; done
+	run -0 find kit -perm /077
+	assert_output ""
+}
+
+@test "activate matches the golden file" {
+	run -0 "$MIGKIT" render -q -o kit "$MIGKIT_SRCDIR/tests/fixtures/pigsty-task.yml"
+	sed -e "s|$BATS_TEST_TMPDIR/kit|@KIT@|g" -e "s|^export MIGKIT_BIN=.*|export MIGKIT_BIN=@MIGKIT@|" \
+		-e "s|rendered by migkit [0-9][0-9.]*|rendered by migkit @VERSION@|" kit/activate >activate.norm
+	run -0 diff -u "$MIGKIT_SRCDIR/tests/expected/activate" activate.norm
+}
+
+@test "the runbook matches the golden file, with the real names filled in" {
+	run -0 "$MIGKIT" render -q -o kit "$MIGKIT_SRCDIR/tests/fixtures/pigsty-task.yml"
+	sed -e "s|$BATS_TEST_TMPDIR/kit|@KIT@|g" -e "s|migkit [0-9][0-9.]*|migkit @VERSION@|g" kit/README.md >README.norm
+	run -0 diff -u "$MIGKIT_SRCDIR/tests/expected/README.md" README.norm
+	run -0 grep -c "pub_pg_meta_meta" kit/README.md
+}
+
+@test "sourcing activate exports the context, enters the kit and prints SRC -> DST" {
+	run -0 "$MIGKIT" render -q -o kit m.yml
+	run -0 bash -c 'cd / && . "$1/kit/activate" && echo "$PWD|$MIGRATION_CONTEXT|$SRCPG|$DSTPG|$DIRPATH"' _ "$BATS_TEST_TMPDIR"
+	assert_line "migration pg-meta.meta: pg-meta/meta (10.10.10.10) -> pg-test/test (10.10.10.11)"
+	assert_line "$BATS_TEST_TMPDIR/kit|pg-meta.meta|postgres://dbuser_dba@10.10.10.10/meta|postgres://dbuser_dba@10.10.10.11/test|$BATS_TEST_TMPDIR/kit"
+}
+
+@test "a hostile config value is inert data when activate is sourced" {
+	local evil="x'\$(touch $BATS_TEST_TMPDIR/pwned)'\`touch $BATS_TEST_TMPDIR/pwned2\`;\"; rm -rf /"
+	cat >m.yml <<-EOF
+	src_cls: pg-meta
+	src_db: meta
+	src_ip: 10.10.10.10
+	dst_cls: pg-test
+	dst_db: test
+	dst_ip: 10.10.10.11
+	pub_name: "x'; DROP TABLE t; --"
+	sub_name: '$(printf '%s' "$evil" | sed "s/'/''/g")'
+	EOF
+	run -0 "$MIGKIT" render -q -o kit m.yml
+	run -0 bash -c '. "$1/kit/activate" >/dev/null && printf "%s\n%s\n" "$PUBNAME" "$SUBNAME"' _ "$BATS_TEST_TMPDIR"
+	assert_line -n 0 "x'; DROP TABLE t; --"
+	assert_line -n 1 "$evil"
+	[ ! -e pwned ] && [ ! -e pwned2 ]
+}
+
+@test "every rendered script and the kit library are shellcheck-clean" {
+	[ -x "${SHELLCHECK:-}" ] || SHELLCHECK=$(command -v shellcheck) || skip "shellcheck is not installed"
+	run -0 "$MIGKIT" render -q -o kit m.yml
+	cd kit
+	# shellcheck disable=SC2086
+	run "$SHELLCHECK" -x activate kit/lib.sh $KIT_SCRIPTS
+	assert_success
+}
+
+@test "every script answers --help with usage and exit 0, and rejects unknown options with 2" {
+	run -0 "$MIGKIT" render -q -o kit m.yml
+	for f in $KIT_SCRIPTS; do
+		run -0 "kit/$f" --help
+		assert_output --partial "Usage: $f"
+		run -2 --separate-stderr "kit/$f" --no-such-option
+		[[ $stderr == *"Try \"$f --help\""* ]] || fail "$f: $stderr"
+	done
+}
+
+@test "re-rendering the same context updates scripts and keeps data/, log/ and an edited hook" {
+	run -0 "$MIGKIT" render -q -o kit m.yml
+	echo keep >kit/data/roles.sql
+	echo keep >kit/log/journal
+	echo "# our routing" >>kit/re-routing
+	echo "stale" >kit/check-db
+	run -0 "$MIGKIT" render -o kit m.yml
+	assert_output --partial "kept your re-routing; the freshly rendered one is re-routing.new"
+	assert_equal "$(cat kit/data/roles.sql)" keep
+	assert_equal "$(cat kit/log/journal)" keep
+	run -0 tail -1 kit/re-routing
+	assert_output "# our routing"
+	[ -f kit/re-routing.new ]
+	run -0 grep -c "check-db" kit/check-db
+	[ "$output" -gt 1 ]
+	# An unedited hook is simply updated.
+	[ ! -e kit/disable-src.new ]
+}
+
+@test "a directory holding another context's kit is refused unless --force" {
+	run -0 "$MIGKIT" render -q -o kit m.yml
+	sed -i 's/^src_db: meta/src_db: other/' m.yml
+	run -2 --separate-stderr "$MIGKIT" render -o kit m.yml
+	[[ $stderr == *"kit holds the kit of context pg-meta.meta, not pg-meta.other; choose another directory with -o, or --force to replace it"* ]]
+	run -0 grep -c '^export SRCDB=meta$' kit/activate
+	run -0 "$MIGKIT" render -q --force -o kit m.yml
+	run -0 grep -c '^export SRCDB=other$' kit/activate
+}
+
+@test "a non-empty directory that is no kit is refused unless --force" {
+	mkdir notakit && echo x >notakit/file
+	run -2 --separate-stderr "$MIGKIT" render -o notakit m.yml
+	[[ $stderr == *"notakit exists and is not a migkit kit"* ]]
+	[ ! -e notakit/activate ]
+	run -0 "$MIGKIT" render -q -f -o notakit m.yml
+	[ -f notakit/activate ] && [ -f notakit/file ]
+}
+
+@test "the default kit directory is <context_dir>/<src_cls>.<src_db>, with ~ expanded" {
+	echo "context_dir: ~/mig" >>m.yml
+	HOME=$BATS_TEST_TMPDIR run -0 "$MIGKIT" render -q m.yml
+	[ -f "$BATS_TEST_TMPDIR/mig/pg-meta.meta/activate" ]
+}
+
+@test "templates from --templates override the built-in ones" {
+	mkdir tpl
+	printf '# Runbook of {{context}} from {{src_ip}}\n{{#include}}- {{.}}\n{{/include}}{{^exclude}}no excludes\n{{/exclude}}\n' >tpl/README.md
+	printf 'include: [a.*, b.c]\n' >>m.yml
+	run -0 "$MIGKIT" render -q -t tpl -o kit m.yml
+	run -0 cat kit/README.md
+	assert_output "# Runbook of pg-meta.meta from 10.10.10.10
+- a.*
+- b.c
+no excludes"
+}
+
+@test "an unknown name in a template is a render error naming the template and line; nothing written" {
+	mkdir tpl
+	printf '#!/bin/sh\n# ok\necho {{no_such_name}}\n' >tpl/check-db
+	run -2 --separate-stderr "$MIGKIT" render -t tpl -o kit m.yml
+	[[ $stderr == *"tpl/check-db:3: unknown name 'no_such_name'"* ]]
+	[ ! -e kit ]
+}
+
+@test "template syntax errors are reported: unclosed tag, unclosed section, stray close" {
+	mkdir tpl
+	printf 'a {{src_db\n' >tpl/check-db
+	run -2 --separate-stderr "$MIGKIT" render -t tpl -o kit m.yml
+	[[ $stderr == *"tpl/check-db:1: '{{' is never closed by '}}'"* ]]
+	printf 'a\n{{#include}}\nb\n' >tpl/check-db
+	run -2 --separate-stderr "$MIGKIT" render -t tpl -o kit m.yml
+	[[ $stderr == *"tpl/check-db:2: section 'include' is never closed with {{/include}}"* ]]
+	printf '{{/include}}\n' >tpl/check-db
+	run -2 --separate-stderr "$MIGKIT" render -t tpl -o kit m.yml
+	[[ $stderr == *"tpl/check-db:1: {{/include}} closes no open section"* ]]
+	[ ! -e kit ]
+}
+
+@test "a value is written as one shell word in scripts and as text in the runbook" {
+	mkdir tpl
+	printf 'x={{pub_name}}\n' >tpl/check-db
+	printf 'pub: {{pub_name}}\n' >tpl/README.md
+	printf 'pub_name: "a b'"'"'c"\n' >>m.yml
+	run -0 "$MIGKIT" render -q -t tpl -o kit m.yml
+	assert_equal "$(cat kit/check-db)" "x='a b'\\''c'"
+	assert_equal "$(cat kit/README.md)" "pub: a b'c"
+}
