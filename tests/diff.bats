@@ -260,6 +260,8 @@ SQL
 	run -0 "$KIT/copy-diff" --help
 	assert_output --partial 'Usage: copy-diff'
 	assert_output --partial '--checksum'
+	run -2 --separate-stderr "$KIT/copy-diff" --checksun
+	[[ $stderr == *'Try "copy-diff --help"'* ]]
 	run -1 "$KIT/copy-diff" --checksum --retries 0 --table public.pairs
 	assert_output --partial 'public.pairs: changed: (region, num)=(eu, 7)'
 	run -1 --separate-stderr "$KIT/copy-diff" --count --retries 0 --json
