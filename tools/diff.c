@@ -158,13 +158,20 @@ parse_options(int argc, char **argv, diff_options *opt, bool *help)
 	return true;
 }
 
-/* Opens n connections per side, all at once, and prepares their sessions. */
-static bool
-connect_all(diff_run *run, int from, int n)
+/*
+ * Opens connections until each side has n, all at once, and prepares
+ * their sessions; false (errors logged) when one of them fails.
+ */
+bool
+diff_connect(diff_run *run, int n)
 {
-	int s, i;
+	int s, i, from = run->nconns;
 	bool ok = true;
 
+	if (n > MAX_JOBS)
+		n = MAX_JOBS;
+	if (n <= from)
+		return true;
 	for (s = 0; s < 2; s++)
 		for (i = from; i < n; i++)
 			run->conns[s][i] = pg_connect_start(side_name[s], run->opt->conninfo[s]);
@@ -178,6 +185,8 @@ connect_all(diff_run *run, int from, int n)
 				!diff_session_setup(run->conns[s][i], side_name[s]))
 				ok = false;
 		}
+	if (ok)
+		run->nconns = n;
 	return ok;
 }
 
@@ -584,26 +593,23 @@ run_free(diff_run *run)
 static result_t
 diff_run_all(diff_run *run)
 {
-	int i, pending = 0, extra;
+	int i, pending = 0;
 	tally n;
 	result_t r;
 
 	run->started = now_seconds();
-	if (!connect_all(run, 0, 1) || !diff_load_catalog(run))
+	if (!diff_connect(run, 1) || !diff_load_catalog(run))
 		return RESULT_ERROR;
+
+	/*
+	 * A connection per side for each table to compare, up to --jobs; more
+	 * are opened when a table is split into key ranges.
+	 */
 	for (i = 0; i < run->ntables; i++)
 		if (run->tables[i]->status == TS_PENDING)
 			pending++;
-
-	/* More connections only where there is work for them. */
-	extra = run->opt->mode == MODE_ESTIMATE ? 1 : run->opt->jobs;
-	if (run->opt->mode == MODE_COUNT && pending < extra)
-		extra = pending > 0 ? pending : 1;
-	if (pending == 0)
-		extra = 1;
-	if (!connect_all(run, 1, extra))
+	if (run->opt->mode != MODE_ESTIMATE && !diff_connect(run, pending < run->opt->jobs ? pending : run->opt->jobs))
 		return RESULT_ERROR;
-	run->opt->jobs = extra;
 
 	diff_measure_lag(run, &run->lag_start);
 	if (run->opt->mode == MODE_ESTIMATE)

@@ -110,7 +110,8 @@ typedef struct lag_sample {
 
 typedef struct diff_run {
 	diff_options *opt;
-	PGconn	  **conns[2];		/* opt->jobs connections per side */
+	PGconn	  **conns[2];		/* up to opt->jobs connections per side */
+	int			nconns;			/* opened so far, per side */
 	diff_table **tables;
 	int			ntables;
 	diff_sequence **seqs;
@@ -125,6 +126,9 @@ typedef struct diff_run {
 } diff_run;
 
 extern const char *const side_name[2];
+
+/* diff.c */
+bool diff_connect(diff_run *run, int n);
 
 /* diff_catalog.c */
 bool diff_load_catalog(diff_run *run);

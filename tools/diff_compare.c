@@ -61,11 +61,12 @@ typedef struct worker {
 
 typedef struct compare {
 	diff_run   *run;
-	worker	   *workers;
-	int			nworkers;
+	worker	   *workers;	/* room for --jobs */
+	int			nworkers;	/* connected */
 	task	   *queue;
 	task	   *tail;
-	bool		lost;		/* a connection broke: stop */
+	bool		lost;		/* a connection broke or would not open: stop */
+	const char *why;	/* the note for what was not compared */
 } compare;
 
 static char **
@@ -462,6 +463,30 @@ done_range(compare *cmp, task *tk, PGresult *res[2])
 	narrow_down(cmp, tk);
 }
 
+/*
+ * Ranges to compare in parallel: the workers not connected yet connect now.
+ * A connection that fails stops the run (its error is logged).
+ */
+static void
+add_workers(compare *cmp)
+{
+	diff_run *run = cmp->run;
+	int i;
+
+	if (cmp->nworkers >= run->opt->jobs)
+		return;
+	if (!diff_connect(run, run->opt->jobs)) {
+		cmp->lost = true;
+		cmp->why = "not compared: more connections would not open (see the error above)";
+		return;
+	}
+	for (i = cmp->nworkers; i < run->nconns; i++) {
+		cmp->workers[i].conn[SRC] = run->conns[SRC][i];
+		cmp->workers[i].conn[DST] = run->conns[DST][i];
+	}
+	cmp->nworkers = run->nconns;
+}
+
 /* Boundaries from the sampled keys: the table as first-level ranges. */
 static void
 done_sample(compare *cmp, task *tk, PGresult *res)
@@ -493,6 +518,8 @@ done_sample(compare *cmp, task *tk, PGresult *res)
 		prev = bound;
 	}
 	keys_free(prev, t->nkeys);
+	if (nb > 0)
+		add_workers(cmp);
 }
 
 static void
@@ -671,8 +698,8 @@ earliest_due(const compare *cmp)
 static bool
 run_loop(compare *cmp)
 {
-	struct pollfd *fds = xcalloc((size_t) cmp->nworkers * 2, sizeof(struct pollfd));
-	int *fd_worker = xcalloc((size_t) cmp->nworkers * 2, sizeof(int));
+	struct pollfd *fds = xcalloc((size_t) cmp->run->opt->jobs * 2, sizeof(struct pollfd));
+	int *fd_worker = xcalloc((size_t) cmp->run->opt->jobs * 2, sizeof(int));
 
 	while (!cmp->lost) {
 		double now = now_seconds(), due;
@@ -743,7 +770,7 @@ abandon(compare *cmp)
 		task *tk = cmp->queue;
 
 		cmp->queue = tk->next;
-		table_fail(tk->t, "not compared: a connection was lost");
+		table_fail(tk->t, cmp->why);
 		task_free(tk);
 	}
 	cmp->tail = NULL;
@@ -752,7 +779,7 @@ abandon(compare *cmp)
 
 		if (w->task == NULL)
 			continue;
-		table_fail(w->task->t, "not compared: a connection was lost");
+		table_fail(w->task->t, cmp->why);
 		for (s = 0; s < 2; s++) {
 			PQclear(w->res[s]);
 			free(w->sql[s]);
@@ -771,8 +798,9 @@ diff_compare_tables(diff_run *run)
 
 	memset(&cmp, 0, sizeof(cmp));
 	cmp.run = run;
-	cmp.nworkers = run->opt->jobs;
-	cmp.workers = xcalloc((size_t) cmp.nworkers, sizeof(worker));
+	cmp.why = "not compared: a connection was lost (see the error above)";
+	cmp.nworkers = run->nconns;
+	cmp.workers = xcalloc((size_t) run->opt->jobs, sizeof(worker));
 	for (i = 0; i < cmp.nworkers; i++) {
 		cmp.workers[i].conn[SRC] = run->conns[SRC][i];
 		cmp.workers[i].conn[DST] = run->conns[DST][i];
