@@ -8,7 +8,7 @@ setup_file() {
 	load test_helper/common
 	pg_start SRC
 	pg_start DST
-	write_config "$BATS_FILE_TMPDIR/migration.yml" SRC shop DST shop
+	write_config "$BATS_FILE_TMPDIR/migration.yml" SRC shop DST shop "seq_shift: 250"
 	render_kit "$BATS_FILE_TMPDIR/migration.yml" "$BATS_FILE_TMPDIR/kit"
 }
 
@@ -169,11 +169,12 @@ SQL
 	run -0 "$MIGKIT" seq --shift 100 --src "$SRC_CONN" --dst "$DST_CONN"
 }
 
-@test "--dry-run shows SRC's value and the value to set, and changes nothing" {
+@test "--dry-run shows SRC's value, DST's and the value to set, and changes nothing" {
+	pg_sql DST shop "select setval('public.standalone', 42)" >/dev/null
 	before=$(all_dst_states)
 	run -0 "$MIGKIT" seq --dry-run --shift 7 --src "$SRC_CONN" --dst "$DST_CONN"
-	assert_output --regexp 'public\.standalone +500 +t +1 \(not called\) +507'
-	assert_output --regexp 'public\.set_false +77 +f +1 \(not called\) +84 \(not called\)'
+	assert_output --regexp 'public\.standalone +500 +t +42 +507'
+	assert_output --regexp 'public\.set_false +77 +f +not called +84 \(not called\)'
 	assert_output --partial 'would be copied'
 	assert_output --partial 'nothing was changed'
 	assert_equal "$(all_dst_states)" "$before"
@@ -203,7 +204,7 @@ SQL
 	assert_equal "$(jq -r '.shift' <<<"$output")" "3"
 	assert_equal "$(jq -c '.src_only' <<<"$output")" '["public.only_src"]'
 	assert_equal "$(jq -c '.sequences[] | select(.name == "set_false") | [.src, .dst_before, .dst_after]' <<<"$output")" \
-		'[{"last_value":77,"is_called":false},{"last_value":1,"is_called":false},{"last_value":80,"is_called":false}]'
+		'[{"last_value":77,"is_called":false},{"last_value":null,"is_called":false},{"last_value":80,"is_called":false}]'
 	assert_equal "$(jq -r '.sequences[] | select(.name == "séquence_ü") | .sequence' <<<"$output")" 'public."séquence_ü"'
 	assert_equal "$(jq -r '.check.ok' <<<"$output")" "true"
 
@@ -243,7 +244,14 @@ SQL
 	assert_output --partial 'copied from SRC to DST, shifted by 100'
 	assert_equal "$(seq_state DST public.orders_id_seq)" "140|t"
 	assert_equal "$(seq_state DST public.never_used)" "105|f"
-	MIGKIT_SEQ_SHIFT=0 MIGKIT_YES=1 run -0 "$KIT/copy-seq"
+	# No N: the configured seq_shift (MIGKIT_SEQ_SHIFT), here 250.
+	MIGKIT_YES=1 run -0 "$KIT/copy-seq"
+	assert_output --partial 'shifted by 250'
+	assert_equal "$(seq_state DST public.orders_id_seq)" "290|t"
+	# Under --json, stdout is the one document; the plan went to stderr.
+	run -0 --separate-stderr "$KIT/copy-seq" -y --json 0
+	assert_equal "$(jq -r '.copied' <<<"$output")" "9"
+	[[ $stderr == *'would be copied'* ]]
 	assert_equal "$(seq_state DST public.orders_id_seq)" "40|t"
 	grep -q $'copy-seq\texit=0' "$KIT/log/journal"
 	run -0 "$KIT/copy-seq" --check
@@ -253,7 +261,7 @@ SQL
 @test "copy-seq -n only shows; with no terminal and no -y it refuses; bad N is a usage error" {
 	before=$(all_dst_states)
 	run -0 "$KIT/copy-seq" -n 5
-	assert_output --regexp 'public\.standalone +500 +t +1 \(not called\) +505'
+	assert_output --regexp 'public\.standalone +500 +t +not called +505'
 	assert_equal "$(all_dst_states)" "$before"
 
 	run -2 --separate-stderr "$KIT/copy-seq" 5 </dev/null

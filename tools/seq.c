@@ -22,15 +22,18 @@
 #include "pg.h"
 
 /*
- * Every sequence of the connected database with its real last_value and
- * is_called.  pg_sequence_last_value() is cheap but returns NULL when
- * is_called is false (a never-used sequence, or setval(s, v, false)), so for
- * those rows alone the sequence itself is read with a generated SELECT run
- * through query_to_xml(): one query, no object created on the server.  A
- * sequence the role cannot read is returned with readable = false rather than
- * failing the query, so that all of them can be named at once.  Materialized
- * CTEs make each function run once per sequence; CASE keeps the reads away
- * from unreadable ones.
+ * Every sequence of the connected database with last_value and is_called.
+ * pg_sequence_last_value() is cheap but returns NULL when is_called is
+ * false (a never-used sequence, or setval(s, v, false)).  With $1 true (on
+ * SRC, where the value must be exact), those rows alone are read with a
+ * generated SELECT run through query_to_xml(): still one query, and no
+ * object created on the server.  With $1 false (DST's value before the
+ * copy, only shown) such a value stays NULL: at cutover every DST sequence
+ * is fresh, and reading each one through its own SELECT would cost more
+ * than the whole copy.  A sequence the role cannot read is returned with
+ * readable = false rather than failing the query, so that all of them can
+ * be named at once.  Materialized CTEs make each function run once per
+ * sequence; CASE keeps the reads away from unreadable ones.
  */
 static const char seq_read_sql[] =
 	"with s as materialized (\n"
@@ -53,7 +56,7 @@ static const char seq_read_sql[] =
 	"  select s.*, case when s.readable then pg_catalog.pg_sequence_last_value(s.oid) end as lv\n"
 	"    from s\n"
 	"), slow as materialized (\n"
-	"  select f.*, case when f.readable and f.lv is null then pg_catalog.query_to_xml(\n"
+	"  select f.*, case when $1::pg_catalog.bool and f.readable and f.lv is null then pg_catalog.query_to_xml(\n"
 	"           pg_catalog.format('select last_value as v, is_called as c from %I.%I', f.nspname, f.relname),\n"
 	"           false, true, '') end as x\n"
 	"    from fast f\n"
@@ -61,7 +64,8 @@ static const char seq_read_sql[] =
 	"select oid, nspname, relname, qualified, readable, writable,\n"
 	"       coalesce(lv, ((pg_catalog.xpath('/row/v/text()', x))[1])::text::int8) as last_value,\n"
 	"       case when lv is not null then true\n"
-	"            else ((pg_catalog.xpath('/row/c/text()', x))[1])::text::bool end as is_called,\n"
+	"            when x is not null then ((pg_catalog.xpath('/row/c/text()', x))[1])::text::bool\n"
+	"            when readable then false end as is_called,\n"
 	"       seqincrement, seqmin, seqmax\n"
 	"  from slow";
 
@@ -85,10 +89,11 @@ static const char seq_apply_sql[] =
 /*
  * For every sequence owned by an integer column (serial: pg_depend 'a',
  * identity: 'i'), its next value on DST against the column's max (min for
- * a descending sequence), all in one query: the per-table max() and the
- * read of not-yet-called sequences are generated SELECTs run through
- * query_to_xml().  $1/$2/$3 (oids, values, is_called) replace the current
- * value of a sequence with a planned one, so a dry run checks the plan.
+ * a descending sequence), all in one query: for each one a generated
+ * SELECT, run through query_to_xml(), reads the column's max and min and
+ * the sequence itself.  $1/$2/$3 (oids, values, is_called) replace the
+ * current value of a sequence with a planned one, so that a dry run checks
+ * the plan.
  */
 static const char seq_check_sql[] =
 	"with o as materialized (\n"
@@ -112,30 +117,22 @@ static const char seq_check_sql[] =
 	"          'pg_catalog.int8'::pg_catalog.regtype, 'pg_catalog.numeric'::pg_catalog.regtype)\n"
 	"     and n.nspname not in ('pg_catalog', 'information_schema', 'migkit')\n"
 	"     and n.nspname !~ '^pg_(toast|temp_)'\n"
-	"), fast as materialized (\n"
-	"  select o.*, case when o.pvalue is null then pg_catalog.pg_sequence_last_value(o.oid) end as lv\n"
+	"), x as materialized (\n"
+	"  select o.*, pg_catalog.query_to_xml(pg_catalog.format(\n"
+	"           'select (select max(%1$I) from %2$I.%3$I)::text as mx, (select min(%1$I) from %2$I.%3$I)::text as mn,'\n"
+	"           ' last_value as v, is_called as c from %4$I.%5$I',\n"
+	"           o.attname, o.tnsp, o.tname, o.nspname, o.relname), false, true, '') as tx\n"
 	"    from o\n"
-	"), slow as materialized (\n"
-	"  select f.*,\n"
-	"         case when f.pvalue is null and f.lv is null then pg_catalog.query_to_xml(\n"
-	"           pg_catalog.format('select last_value as v, is_called as c from %I.%I', f.nspname, f.relname),\n"
-	"           false, true, '') end as sx,\n"
-	"         pg_catalog.query_to_xml(\n"
-	"           pg_catalog.format('select max(%I)::text as mx, min(%I)::text as mn from %I.%I',\n"
-	"                             f.attname, f.attname, f.tnsp, f.tname),\n"
-	"           false, true, '') as tx\n"
-	"    from fast f\n"
 	"), v as (\n"
-	"  select sl.*,\n"
-	"         case when sl.pvalue is not null\n"
-	"                then sl.pvalue::pg_catalog.numeric + case when sl.pcalled then sl.seqincrement else 0 end\n"
-	"              when sl.lv is not null then sl.lv::pg_catalog.numeric + sl.seqincrement\n"
-	"              else ((pg_catalog.xpath('/row/v/text()', sl.sx))[1])::text::pg_catalog.numeric\n"
-	"                   + case when ((pg_catalog.xpath('/row/c/text()', sl.sx))[1])::text::bool\n"
-	"                          then sl.seqincrement else 0 end end as next_value,\n"
-	"         ((pg_catalog.xpath('/row/mx/text()', sl.tx))[1])::text::pg_catalog.numeric as col_max,\n"
-	"         ((pg_catalog.xpath('/row/mn/text()', sl.tx))[1])::text::pg_catalog.numeric as col_min\n"
-	"    from slow sl\n"
+	"  select x.*,\n"
+	"         case when x.pvalue is not null\n"
+	"                then x.pvalue::pg_catalog.numeric + case when x.pcalled then x.seqincrement else 0 end\n"
+	"              else ((pg_catalog.xpath('/row/v/text()', x.tx))[1])::text::pg_catalog.numeric\n"
+	"                   + case when ((pg_catalog.xpath('/row/c/text()', x.tx))[1])::text::bool\n"
+	"                          then x.seqincrement else 0 end end as next_value,\n"
+	"         ((pg_catalog.xpath('/row/mx/text()', x.tx))[1])::text::pg_catalog.numeric as col_max,\n"
+	"         ((pg_catalog.xpath('/row/mn/text()', x.tx))[1])::text::pg_catalog.numeric as col_min\n"
+	"    from x\n"
 	")\n"
 	"select pg_catalog.format('%I.%I', nspname, relname), pg_catalog.format('%I.%I', tnsp, tname), attname,\n"
 	"       seqincrement > 0, col_max::text, col_min::text, next_value::text,\n"
@@ -154,6 +151,7 @@ typedef struct seq_row {
 	bool		readable;
 	bool		writable;
 	long long	last_value;
+	bool		known;		/* last_value read (DST: not when never called) */
 	bool		is_called;
 	bool		matched;	/* present on the other side too */
 	long long	increment;
@@ -255,6 +253,7 @@ seq_set_load(seq_set *set, const char *side, PGresult *res)
 		r->qualified = PQgetvalue(res, i, R_QUAL);
 		r->readable = to_bool(pg_value(res, i, R_READABLE));
 		r->writable = to_bool(pg_value(res, i, R_WRITABLE));
+		r->known = pg_value(res, i, R_LAST) != NULL;
 		r->last_value = to_ll(pg_value(res, i, R_LAST));
 		r->is_called = to_bool(pg_value(res, i, R_CALLED));
 		r->increment = to_ll(pg_value(res, i, R_INCR));
@@ -543,10 +542,15 @@ seq_check_json(json *j, const seq_check *check)
 	json_object_end(j);
 }
 
-/* "42", or "42 (not called)" when nextval() would return 42 itself. */
+/*
+ * "42", or "42 (not called)" when nextval() would return 42 itself, or
+ * "not called" when that value was not read.
+ */
 static char *
-value_text(long long v, bool called)
+value_text(long long v, bool known, bool called)
 {
+	if (!known)
+		return xstrdup("not called");
 	return called ? xasprintf("%lld", v) : xasprintf("%lld (not called)", v);
 }
 
@@ -577,8 +581,8 @@ seq_plan_print(const seq_plan *plan, bool dry_run, long shift, FILE *out)
 		} else {
 			const seq_item *it = &plan->items[pi++];
 
-			b = value_text(it->dst->last_value, it->dst->is_called);
-			c = value_text(it->value, it->called);
+			b = value_text(it->dst->last_value, it->dst->known, it->dst->is_called);
+			c = value_text(it->value, true, it->called);
 			cells[3] = b;
 			cells[4] = c;
 		}
@@ -604,11 +608,15 @@ seq_plan_print(const seq_plan *plan, bool dry_run, long shift, FILE *out)
 			plan->nsrc_only, plan->ndst_only, dry_run ? " (dry run: nothing was changed)" : "");
 }
 
+/* {"last_value": v or null when not read, "is_called": called} */
 static void
-seq_value_json(json *j, const char *key, long long v, bool called)
+seq_value_json(json *j, const char *key, long long v, bool known, bool called)
 {
 	json_object_begin(j, key);
-	json_int(j, "last_value", v);
+	if (known)
+		json_int(j, "last_value", v);
+	else
+		json_null(j, "last_value");
 	json_bool(j, "is_called", called);
 	json_object_end(j);
 }
@@ -629,9 +637,9 @@ seq_plan_json(json *j, const seq_plan *plan, bool dry_run, long shift)
 		json_string(j, "sequence", it->src->qualified);
 		json_string(j, "schema", it->src->nspname);
 		json_string(j, "name", it->src->relname);
-		seq_value_json(j, "src", it->src->last_value, it->src->is_called);
-		seq_value_json(j, "dst_before", it->dst->last_value, it->dst->is_called);
-		seq_value_json(j, "dst_after", it->value, it->called);
+		seq_value_json(j, "src", it->src->last_value, true, it->src->is_called);
+		seq_value_json(j, "dst_before", it->dst->last_value, it->dst->known, it->dst->is_called);
+		seq_value_json(j, "dst_after", it->value, true, it->called);
 		json_object_end(j);
 	}
 	json_array_end(j);
@@ -645,12 +653,17 @@ seq_plan_json(json *j, const seq_plan *plan, bool dry_run, long shift)
 	json_array_end(j);
 }
 
-/* Runs sql on both connections at once; both results or false (logged). */
+/*
+ * Runs sql on both connections at once, each with its own parameters; both
+ * results or false (logged).
+ */
 static bool
-seq_query_both(PGconn *src, PGconn *dst, const char *sql, PGresult **sres, PGresult **dres)
+seq_query_both(PGconn *src, PGconn *dst, const char *sql, int nparams,
+			   const char *const *src_params, const char *const *dst_params,
+			   PGresult **sres, PGresult **dres)
 {
-	bool sent_src = pg_send(src, "SRC", sql, 0, NULL);
-	bool sent_dst = pg_send(dst, "DST", sql, 0, NULL);
+	bool sent_src = pg_send(src, "SRC", sql, nparams, src_params);
+	bool sent_dst = pg_send(dst, "DST", sql, nparams, dst_params);
 
 	*sres = sent_src ? pg_receive(src, "SRC", sql) : NULL;
 	*dres = sent_dst ? pg_receive(dst, "DST", sql) : NULL;
@@ -672,7 +685,7 @@ seq_distinct_sides(PGconn *src, PGconn *dst, char **src_role, char **dst_role)
 	PGresult *s, *d;
 	bool same;
 
-	if (!seq_query_both(src, dst, seq_identity_sql, &s, &d))
+	if (!seq_query_both(src, dst, seq_identity_sql, 0, NULL, NULL, &s, &d))
 		return false;
 	same = strcmp(PQgetvalue(s, 0, 0), PQgetvalue(d, 0, 0)) == 0 &&
 		strcmp(PQgetvalue(s, 0, 1), PQgetvalue(d, 0, 1)) == 0;
@@ -731,6 +744,7 @@ seq_sync(const seq_options *o)
 	seq_plan plan;
 	seq_check check;
 	char *src_role = NULL, *dst_role = NULL;
+	const char *const exact[] = {"true"}, *const inexact[] = {"false"};
 	result_t result = RESULT_ERROR;
 	bool ok;
 
@@ -751,7 +765,7 @@ seq_sync(const seq_options *o)
 	/* Locks taken by the read keep DST's sequences from changing shape until COMMIT. */
 	if (!o->dry_run && !pg_exec(dst, "DST", "BEGIN", 0, NULL))
 		goto done;
-	if (!seq_query_both(src, dst, seq_read_sql, &sres, &dres))
+	if (!seq_query_both(src, dst, seq_read_sql, 1, exact, inexact, &sres, &dres))
 		goto done;
 	seq_set_load(&sset, "SRC", sres);
 	seq_set_load(&dset, "DST", dres);
