@@ -170,10 +170,12 @@ SQL
 }
 
 @test "--dry-run shows SRC's value, DST's and the value to set, and changes nothing" {
-	pg_sql DST shop "select setval('public.standalone', 42)" >/dev/null
+	pg_sql DST shop "select setval('public.standalone', 42); select setval('app.\"Odd Seq\"', 900)" >/dev/null
 	before=$(all_dst_states)
 	run -0 "$MIGKIT" seq --dry-run --shift 7 --src "$SRC_CONN" --dst "$DST_CONN"
 	assert_output --regexp 'public\.standalone +500 +t +42 +507'
+	assert_output --partial 'note: app."Odd Seq" would move back on DST, from next value 901 to 17'
+	refute_output --partial 'note: public.standalone'
 	assert_output --regexp 'public\.set_false +77 +f +not called +84 \(not called\)'
 	assert_output --partial 'would be copied'
 	assert_output --partial 'nothing was changed'
@@ -207,6 +209,7 @@ SQL
 		'[{"last_value":77,"is_called":false},{"last_value":null,"is_called":false},{"last_value":80,"is_called":false}]'
 	assert_equal "$(jq -r '.sequences[] | select(.name == "séquence_ü") | .sequence' <<<"$output")" 'public."séquence_ü"'
 	assert_equal "$(jq -r '.check.ok' <<<"$output")" "true"
+	assert_equal "$(jq -c '.moved_back' <<<"$output")" '[]'
 
 	replicate_rows
 	pg_sql DST shop "select setval('public.orders_id_seq', 1, false)" >/dev/null

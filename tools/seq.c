@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -554,12 +555,41 @@ value_text(long long v, bool known, bool called)
 	return called ? xasprintf("%lld", v) : xasprintf("%lld (not called)", v);
 }
 
+/* The value nextval() returns next, saturating instead of overflowing. */
+static long long
+seq_next_value(long long value, bool called, long long increment)
+{
+	long long next;
+
+	if (!called)
+		return value;
+	if (__builtin_add_overflow(value, increment, &next))
+		return increment > 0 ? LLONG_MAX : LLONG_MIN;
+	return next;
+}
+
+/*
+ * True when the copy moves a DST sequence back: DST had handed out values
+ * beyond what SRC (plus the shift) has, and would hand them out again.
+ */
+static bool
+seq_moves_back(const seq_item *it)
+{
+	long long before, after;
+
+	if (!it->dst->known)
+		return false;
+	before = seq_next_value(it->dst->last_value, it->dst->is_called, it->dst->increment);
+	after = seq_next_value(it->value, it->called, it->dst->increment);
+	return it->dst->increment > 0 ? after < before : after > before;
+}
+
 static void
 seq_plan_print(const seq_plan *plan, bool dry_run, long shift, FILE *out)
 {
 	static const char *const headers[] = {"sequence", "src last_value", "is_called", "dst before", "dst after"};
 	table *t = table_new(5, headers);
-	int i, si = 0, pi = 0;
+	int i, si = 0, pi = 0, back;
 
 	table_align_right(t, 1);
 	/* One table in name order: the planned sequences and those only on SRC. */
@@ -600,6 +630,22 @@ seq_plan_print(const seq_plan *plan, bool dry_run, long shift, FILE *out)
 	for (i = 0; i < plan->ndst_only; i++)
 		fprintf(out, "%sonly on DST:%s %s (left as it is)\n",
 				out_style(out, "yellow"), out_style(out, "reset"), plan->dst_only[i]->qualified);
+	for (i = 0, back = 0; i < plan->nitems; i++) {
+		const seq_item *it = &plan->items[i];
+
+		if (!seq_moves_back(it))
+			continue;
+		if (back++ < 20)
+			fprintf(out, "%snote:%s %s %s back on DST, from next value %lld to %lld: DST had gone further than SRC%s\n",
+					out_style(out, "yellow"), out_style(out, "reset"), it->src->qualified,
+					dry_run ? "would move" : "moved",
+					seq_next_value(it->dst->last_value, it->dst->is_called, it->dst->increment),
+					seq_next_value(it->value, it->called, it->dst->increment),
+					shift ? " plus the shift" : "");
+	}
+	if (back > 20)
+		fprintf(out, "%snote:%s and %d more sequences %s back on DST\n",
+				out_style(out, "yellow"), out_style(out, "reset"), back - 20, dry_run ? "would move" : "moved");
 	fprintf(out, "%s%d sequence%s %s from SRC to DST", out_style(out, "bold"),
 			plan->nitems, plan->nitems == 1 ? "" : "s", dry_run ? "would be copied" : "copied");
 	if (shift)
@@ -650,6 +696,11 @@ seq_plan_json(json *j, const seq_plan *plan, bool dry_run, long shift)
 	json_array_begin(j, "dst_only");
 	for (i = 0; i < plan->ndst_only; i++)
 		json_string(j, NULL, plan->dst_only[i]->qualified);
+	json_array_end(j);
+	json_array_begin(j, "moved_back");
+	for (i = 0; i < plan->nitems; i++)
+		if (seq_moves_back(&plan->items[i]))
+			json_string(j, NULL, plan->items[i].src->qualified);
 	json_array_end(j);
 }
 
