@@ -42,6 +42,7 @@ create sequence public.set_false;
 create sequence app."Odd Seq";
 create sequence public."séquence_ü";
 create sequence app.countdown increment by -1;
+create sequence app."it's 100% \x";
 SQL
 	done
 	pg_psql SRC shop >/dev/null <<'SQL'
@@ -52,6 +53,7 @@ select pg_catalog.setval('public.set_false', 77, false);
 select pg_catalog.setval('app."Odd Seq"', 9);
 select pg_catalog.nextval('public."séquence_ü"') from generate_series(1, 3);
 select pg_catalog.nextval('app.countdown') from generate_series(1, 2);
+select pg_catalog.setval('app."it''s 100% \x"', 31337);
 SQL
 }
 
@@ -84,7 +86,7 @@ SQL
 	assert_output --partial 'public.orders_id_seq'
 	assert_output --partial 'app."Order Items_id_seq"'
 	assert_output --partial 'public."séquence_ü"'
-	assert_output --partial '9 sequences copied from SRC to DST'
+	assert_output --partial '10 sequences copied from SRC to DST'
 	assert_output --partial 'ok: 3 column-owned sequences checked'
 
 	assert_equal "$(seq_state DST public.orders_id_seq)" "40|t"
@@ -96,6 +98,7 @@ SQL
 	assert_equal "$(seq_state DST 'app."Odd Seq"')" "9|t"
 	assert_equal "$(seq_state DST 'public."séquence_ü"')" "3|t"
 	assert_equal "$(seq_state DST app.countdown)" "-2|t"
+	assert_equal "$(seq_state DST "app.\"it's 100% \\x\"")" "31337|t"
 	# What the application sees next.
 	assert_equal "$(pg_sql DST shop "insert into public.orders (note) values ('new') returning id")" "41"
 	assert_equal "$(pg_sql DST shop "select nextval('public.set_false')")" "77"
@@ -202,7 +205,7 @@ SQL
 	run -1 --separate-stderr "$MIGKIT" seq --json --shift 3 --src "$SRC_CONN" --dst "$DST_CONN"
 	jq -e . <<<"$output" >/dev/null
 	assert_equal "$(jq -r '.status' <<<"$output")" "1"
-	assert_equal "$(jq -r '.copied' <<<"$output")" "9"
+	assert_equal "$(jq -r '.copied' <<<"$output")" "10"
 	assert_equal "$(jq -r '.shift' <<<"$output")" "3"
 	assert_equal "$(jq -c '.src_only' <<<"$output")" '["public.only_src"]'
 	assert_equal "$(jq -c '.sequences[] | select(.name == "set_false") | [.src, .dst_before, .dst_after]' <<<"$output")" \
@@ -253,7 +256,7 @@ SQL
 	assert_equal "$(seq_state DST public.orders_id_seq)" "290|t"
 	# Under --json, stdout is the one document; the plan went to stderr.
 	run -0 --separate-stderr "$KIT/copy-seq" -y --json 0
-	assert_equal "$(jq -r '.copied' <<<"$output")" "9"
+	assert_equal "$(jq -r '.copied' <<<"$output")" "10"
 	[[ $stderr == *'would be copied'* ]]
 	assert_equal "$(seq_state DST public.orders_id_seq)" "40|t"
 	grep -q $'copy-seq\texit=0' "$KIT/log/journal"
