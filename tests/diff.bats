@@ -237,12 +237,20 @@ SQL
 	jq -e '.summary.missing == 2' <<<"$output"
 }
 
-@test "a sequence that differs is reported with both values" {
+@test "a sequence behind SRC is a difference with both values; one ahead of SRC is not" {
 	pg_sql SRC shop "select nextval('public.\"Invoice No\"')" >/dev/null
 	run -1 "$MIGKIT" diff --estimate --table 'public.Invoice*'
-	assert_output --regexp 'public\."Invoice No" +different +1, true +1, false'
+	assert_output --regexp 'public\."Invoice No" +behind +1, true +1, false'
 	run -1 --separate-stderr "$MIGKIT" diff --count --table 'public.Invoice*' --json
-	jq -e '.sequences[0] | .status == "different" and .src.is_called == true and .dst.is_called == false and .src.last_value == 1' <<<"$output"
+	jq -e '.sequences[0] | .status == "behind" and .src.is_called == true and .dst.is_called == false and .src.last_value == 1' <<<"$output"
+	# As after copy-seq with a shift: DST hands out keys past SRC's.
+	pg_sql DST shop "select setval('public.\"Invoice No\"', 1001)" >/dev/null
+	run -0 "$MIGKIT" diff --count --table 'public.Invoice*'
+	assert_output --partial "1 sequence (0 equal, 1 ahead, 0 behind, 0 missing)"
+	pg_sql DST shop "select setval('public.\"Invoice No\"', 1, true)" >/dev/null
+	run -0 --separate-stderr "$MIGKIT" diff --count --table 'public.Invoice*' --json
+	jq -e '.sequences[0].status == "equal" and .summary.sequences_equal == 1' <<<"$output"
+	pg_sql DST shop "select setval('public.\"Invoice No\"', 1, false)" >/dev/null
 }
 
 @test "bad options and unreachable servers fail with exit 2" {

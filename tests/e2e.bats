@@ -114,7 +114,7 @@ table_digest() {
 
 @test "5. disable-src fences the application on SRC; --undo lets it write again" {
 	run -0 "$KIT/disable-src"
-	run -3 psql -X -w -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$SRC_PORT" -U store_app -d store \
+	run -1 psql -X -w -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$SRC_PORT" -U store_app -d store \
 		-c "insert into public.events values (now(), 'fenced')"
 	assert_output --partial "cannot execute INSERT in a read-only transaction"
 	# The admin still writes (the kit's own connection).
@@ -152,7 +152,7 @@ table_digest() {
 }
 
 @test "8. the application role writes on DST, with keys past SRC's" {
-	run -0 psql -X -w -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$DST_PORT" -U store_app -d store \
+	run -0 psql -X -w -At -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$DST_PORT" -U store_app -d store \
 		-c "insert into public.orders (account_id, note) values (1, 'on dst') returning id"
 	local src_max
 	src_max=$(pg_sql SRC store "select max(id) from public.orders")

@@ -44,7 +44,7 @@ diff_help(void)
 		   "The tables are those of publication $PUBNAME on SRC when it exists, else the\n"
 		   "migration's set (MIGKIT_INCLUDE, MIGKIT_EXCLUDE).  Replication lag is measured\n"
 		   "against subscription $SUBNAME.\n\n"
-		   "Exit status: 0 equal, 1 differences found, 2 error.\n");
+		   "Exit status: 0 equal (sequences equal or ahead), 1 differences found, 2 error.\n");
 }
 
 static const char *
@@ -55,6 +55,7 @@ status_word(table_status st)
 		case TS_DIFFERENT: return "different";
 		case TS_MISSING: return "missing";
 		case TS_UNKNOWN: return "unknown";
+		case TS_AHEAD: return "ahead";
 		case TS_ERROR: return "error";
 		default: return "pending";
 	}
@@ -291,8 +292,8 @@ lag_text(strbuf *sb, const lag_sample *lag)
 }
 
 typedef struct tally {
-	int tables[6];
-	int seqs[6];
+	int tables[TS_NSTATUS];
+	int seqs[TS_NSTATUS];
 } tally;
 
 static void
@@ -365,7 +366,7 @@ print_text(const diff_run *run, const tally *n, result_t r)
 	table_free(tab);
 
 	for (i = 0; i < run->nseqs; i++)
-		if (run->seqs[i]->status != TS_EQUAL)
+		if (run->seqs[i]->status != TS_EQUAL && run->seqs[i]->status != TS_AHEAD)
 			unequal_seqs++;
 	if (unequal_seqs > 0) {
 		const char *sh[] = {"SEQUENCE", "STATUS", "SRC (last_value, is_called)", "DST (last_value, is_called)"};
@@ -377,7 +378,7 @@ print_text(const diff_run *run, const tally *n, result_t r)
 			const char *cells[4];
 			int s;
 
-			if (q->status == TS_EQUAL)
+			if (q->status == TS_EQUAL || q->status == TS_AHEAD)
 				continue;
 			for (s = 0; s < 2; s++) {
 				if (!q->present[s])
@@ -388,7 +389,7 @@ print_text(const diff_run *run, const tally *n, result_t r)
 					snprintf(v[s], sizeof(v[s]), "%s, %s", q->last_value[s], q->is_called[s] ? "true" : "false");
 			}
 			cells[0] = q->display;
-			cells[1] = status_word(q->status);
+			cells[1] = q->status == TS_DIFFERENT ? "behind" : status_word(q->status);
 			cells[2] = v[SRC];
 			cells[3] = v[DST];
 			table_add_row(tab, cells);
@@ -421,9 +422,9 @@ print_text(const diff_run *run, const tally *n, result_t r)
 		sb_printf(&sb, ", %d unknown", n->tables[TS_UNKNOWN]);
 	if (n->tables[TS_ERROR])
 		sb_printf(&sb, ", %d error", n->tables[TS_ERROR]);
-	sb_printf(&sb, "), %d sequence%s (%d equal, %d different, %d missing",
+	sb_printf(&sb, "), %d sequence%s (%d equal, %d ahead, %d behind, %d missing",
 			  run->nseqs, run->nseqs == 1 ? "" : "s",
-			  n->seqs[TS_EQUAL], n->seqs[TS_DIFFERENT], n->seqs[TS_MISSING]);
+			  n->seqs[TS_EQUAL], n->seqs[TS_AHEAD], n->seqs[TS_DIFFERENT], n->seqs[TS_MISSING]);
 	if (n->seqs[TS_ERROR])
 		sb_printf(&sb, ", %d unreadable", n->seqs[TS_ERROR]);
 	sb_printf(&sb, "); by %s%s in %s",
@@ -529,7 +530,8 @@ print_json(const diff_run *run, const tally *n, result_t r)
 		json_string(&j, "sequence", q->display);
 		json_string(&j, "schema", q->schema);
 		json_string(&j, "name", q->name);
-		json_string(&j, "status", q->status == TS_ERROR ? "unreadable" : status_word(q->status));
+		json_string(&j, "status", q->status == TS_ERROR ? "unreadable" :
+					q->status == TS_DIFFERENT ? "behind" : status_word(q->status));
 		for (s = 0; s < 2; s++) {
 			const char *key = s == SRC ? "src" : "dst";
 
@@ -560,7 +562,8 @@ print_json(const diff_run *run, const tally *n, result_t r)
 	json_int(&j, "errors", n->tables[TS_ERROR]);
 	json_int(&j, "sequences", run->nseqs);
 	json_int(&j, "sequences_equal", n->seqs[TS_EQUAL]);
-	json_int(&j, "sequences_different", n->seqs[TS_DIFFERENT]);
+	json_int(&j, "sequences_ahead", n->seqs[TS_AHEAD]);
+	json_int(&j, "sequences_behind", n->seqs[TS_DIFFERENT]);
 	json_int(&j, "sequences_missing", n->seqs[TS_MISSING]);
 	json_int(&j, "sequences_unreadable", n->seqs[TS_ERROR]);
 	json_double(&j, "seconds", run->finished - run->started);

@@ -24,7 +24,9 @@ typedef enum {
 	TS_DIFFERENT,
 	TS_MISSING,			/* on one side only */
 	TS_UNKNOWN,			/* --estimate without statistics */
-	TS_ERROR
+	TS_AHEAD,			/* a sequence whose DST value is past SRC's */
+	TS_ERROR,
+	TS_NSTATUS
 } table_status;
 
 typedef struct diff_options {
@@ -96,6 +98,7 @@ typedef struct diff_sequence {
 	bool		present[2];
 	char	   *last_value[2];	/* NULL: unreadable */
 	bool		is_called[2];
+	long long	increment;		/* SRC's; the direction for "ahead" */
 	table_status status;
 } diff_sequence;
 

@@ -157,8 +157,10 @@ static const char columns_sql[] =
 static const char sequences_sql[] =
 	"select s.nspname, s.relname, pg_catalog.format('%I.%I', s.nspname, s.relname),\n"
 	"       (pg_catalog.regexp_match(s.x, '<last_value>(-?[0-9]+)</last_value>'))[1],\n"
-	"       (pg_catalog.regexp_match(s.x, '<is_called>(true|false)</is_called>'))[1]\n"
+	"       (pg_catalog.regexp_match(s.x, '<is_called>(true|false)</is_called>'))[1],\n"
+	"       s.inc\n"
 	"  from (select n.nspname, c.relname,\n"
+	"               (select q.seqincrement from pg_catalog.pg_sequence q where q.seqrelid = c.oid) as inc,\n"
 	"               case when pg_catalog.has_sequence_privilege(c.oid, 'SELECT') then\n"
 	"                 pg_catalog.query_to_xml(pg_catalog.format('select last_value, is_called from %I.%I',\n"
 	"                                                           n.nspname, c.relname), false, true, '')::text\n"
@@ -741,6 +743,30 @@ sequence_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->name, y->name);
 }
 
+/*
+ * Equal when both sides hand out the same next value; ahead when DST's next
+ * value lies past SRC's in the sequence's direction (as after copy-seq with
+ * a shift: no key DST hands out can meet one from SRC); else behind, which
+ * is what every used sequence is until copy-seq runs at cutover.
+ */
+static table_status
+sequence_status(const diff_sequence *q)
+{
+	long double next[2];
+	int s;
+
+	for (s = 0; s < 2; s++) {
+		next[s] = strtold(q->last_value[s], NULL);
+		if (q->is_called[s])
+			next[s] += q->increment ? q->increment : 1;
+	}
+	if (next[DST] == next[SRC])
+		return TS_EQUAL;
+	if (q->increment < 0 ? next[DST] < next[SRC] : next[DST] > next[SRC])
+		return TS_AHEAD;
+	return TS_DIFFERENT;
+}
+
 /* Pairs up both sides' sequences and decides which are equal. */
 static void
 merge_sequences(diff_run *run, PGresult *res[2])
@@ -772,6 +798,8 @@ merge_sequences(diff_run *run, PGresult *res[2])
 			if (!PQgetisnull(res[s], i, 3))
 				q->last_value[s] = xstrdup(PQgetvalue(res[s], i, 3));
 			q->is_called[s] = !PQgetisnull(res[s], i, 4) && strcmp(PQgetvalue(res[s], i, 4), "true") == 0;
+			if (s == SRC && !PQgetisnull(res[s], i, 5))
+				q->increment = strtoll(PQgetvalue(res[s], i, 5), NULL, 10);
 		}
 	}
 	if (run->nseqs > 1)
@@ -783,11 +811,8 @@ merge_sequences(diff_run *run, PGresult *res[2])
 			q->status = TS_MISSING;
 		else if (q->last_value[SRC] == NULL || q->last_value[DST] == NULL)
 			q->status = TS_ERROR;
-		else if (strcmp(q->last_value[SRC], q->last_value[DST]) == 0 &&
-				 q->is_called[SRC] == q->is_called[DST])
-			q->status = TS_EQUAL;
 		else
-			q->status = TS_DIFFERENT;
+			q->status = sequence_status(q);
 	}
 }
 
