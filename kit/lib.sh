@@ -290,3 +290,43 @@ try_sql() {
 	return 1
 }
 MK_SQL_ERROR=
+
+# pass_options FLAGS VALUED OPTIONAL: checks the script's own arguments
+# (MK_ARGS) against the options of the migkit helper it wraps, so a typo is
+# this script's usage error, and leaves them in HELPER_ARGS.  Each list is
+# space-separated: FLAGS take no value, VALUED take one (--opt V or
+# --opt=V), OPTIONAL take a number when one follows (--watch [SEC]).
+# The helper checks the values themselves.
+pass_options() {
+	local flags=" $1 " valued=" $2 " optional=" $3 "
+	HELPER_ARGS=()
+	set -- "${MK_ARGS[@]}"
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--*=*)
+			[[ $valued$optional == *" ${1%%=*} "* ]] || usage_error "unknown option '${1%%=*}'"
+			HELPER_ARGS+=("$1")
+			;;
+		-*)
+			if [[ $flags == *" $1 "* ]]; then
+				HELPER_ARGS+=("$1")
+			elif [[ $valued == *" $1 "* ]]; then
+				[ $# -ge 2 ] || usage_error "option $1 needs a value"
+				HELPER_ARGS+=("$1" "$2")
+				shift
+			elif [[ $optional == *" $1 "* ]]; then
+				HELPER_ARGS+=("$1")
+				if [[ ${2:-} =~ ^[0-9]+([.][0-9]+)?$ ]]; then
+					HELPER_ARGS+=("$2")
+					shift
+				fi
+			else
+				usage_error "unknown option '$1'"
+			fi
+			;;
+		*) usage_error "unexpected argument '$1'" ;;
+		esac
+		shift
+	done
+	[ "$MK_JSON" = 0 ] || HELPER_ARGS+=(--json)
+}

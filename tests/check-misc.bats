@@ -82,8 +82,7 @@ kit_for() {
 	# withpk_id_seq, withpk_n_seq and "select"
 	assert_line "note: 3 sequence(s): replication does not move their values; copy-seq sets them on DST at the cutover, after writes on SRC stop"
 	assert_line --regexp '^ public\.parted \| +3 \|'
-	assert_line --partial "note: 1 partitioned table(s): published through their leaf partitions"
-	assert_line --partial "ALTER SUBSCRIPTION sub_pg_src_app REFRESH PUBLICATION"
+	assert_line --partial "note: 1 partitioned table(s): create-pub publishes them through their root"
 	assert_line --regexp '^ no drops +\| ddl_command_start \| no_drop\(\) \| enabled \| DROP TABLE$'
 	assert_line --partial "note: 1 event trigger(s): they fire only for DDL run on their own server"
 	assert_line --regexp '^ public\.gen +\| Double +\| \(a \* 2\)$'

@@ -376,7 +376,7 @@ table_state() {
 	assert_output --partial "Usage: copy-progress"
 	assert_output --partial "--wait"
 	run -2 --separate-stderr kit/copy-progress --no-such-option
-	[[ $stderr == *'Try "migkit progress --help"'* ]]
+	[[ $stderr == *'Try "copy-progress --help"'* ]]
 	grep -q $'\tcopy-progress\texit=0\t.*\t--json$' kit/log/journal
 	grep -q $'\tcopy-progress\texit=2\t' kit/log/journal
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
+#include <sys/time.h>
 
 #include "core.h"
 #include "pg.h"
@@ -77,24 +78,55 @@ pg_connect_start(const char *side, const char *conninfo)
 	return conn;
 }
 
+/*
+ * Seconds a non-blocking connection may take: libpq applies connect_timeout
+ * only to blocking connections, so the wait loop applies it itself (from the
+ * conninfo or PGCONNECT_TIMEOUT), and never waits forever (default 30 s).
+ */
+static double
+connect_timeout_of(PGconn *conn)
+{
+	PQconninfoOption *opts = PQconninfo(conn), *o;
+	long secs = 0;
+
+	for (o = opts; o && o->keyword; o++)
+		if (strcmp(o->keyword, "connect_timeout") == 0 && o->val)
+			(void) parse_long(o->val, &secs);
+	PQconninfoFree(opts);
+	return secs > 0 ? (double) secs : 30.0;
+}
+
 bool
 pg_connect_wait(const char *side, PGconn *conn)
 {
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	double timeout = connect_timeout_of(conn);
+	double deadline = now_seconds() + timeout;
 
 	for (;;) {
 		fd_set fds;
-		int sock = PQsocket(conn);
+		int sock = PQsocket(conn), n;
+		double left = deadline - now_seconds();
+		struct timeval tv;
 
 		if (st == PGRES_POLLING_OK)
 			return true;
 		if (st == PGRES_POLLING_FAILED || sock < 0)
 			break;
+		if (left <= 0) {
+			log_error("cannot connect to %s: no answer within %.0f s (connect_timeout)", side, timeout);
+			return false;
+		}
+		tv.tv_sec = (time_t) left;
+		tv.tv_usec = (suseconds_t) ((left - (double) tv.tv_sec) * 1e6);
 		FD_ZERO(&fds);
 		FD_SET(sock, &fds);
-		if (select(sock + 1, st == PGRES_POLLING_READING ? &fds : NULL,
-				   st == PGRES_POLLING_WRITING ? &fds : NULL, NULL, NULL) < 0)
+		n = select(sock + 1, st == PGRES_POLLING_READING ? &fds : NULL,
+				   st == PGRES_POLLING_WRITING ? &fds : NULL, NULL, &tv);
+		if (n < 0)
 			break;
+		if (n == 0)
+			continue;
 		st = PQconnectPoll(conn);
 	}
 	log_error("cannot connect to %s: %s", side, pg_error_line(conn));

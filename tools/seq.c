@@ -1,13 +1,922 @@
-/* migkit seq: under construction. */
+/*
+ * migkit seq: copies every sequence's value from SRC to DST at cutover.
+ * Logical replication does not carry sequences, so without this step the
+ * first insert on DST reuses a key SRC already handed out.
+ *
+ * Whatever the number of sequences, each side costs a constant number of
+ * round trips: one query reads every sequence of a side, one statement sets
+ * them all on DST (inside one transaction), one query checks every
+ * column-owned sequence against its column.  Nothing is set on DST unless
+ * every value can be: sequence changes are never rolled back, so bounds and
+ * privileges are checked before the first setval().
+ */
 #include "config.h"
 
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "commands.h"
+#include "core.h"
+#include "output.h"
+#include "pg.h"
+
+/*
+ * Every sequence of the connected database with last_value and is_called.
+ * pg_sequence_last_value() is cheap but returns NULL when is_called is
+ * false (a never-used sequence, or setval(s, v, false)).  With $1 true (on
+ * SRC, where the value must be exact), those rows alone are read with a
+ * generated SELECT run through query_to_xml(): still one query, and no
+ * object created on the server.  With $1 false (DST's value before the
+ * copy, only shown) such a value stays NULL: at cutover every DST sequence
+ * is fresh, and reading each one through its own SELECT would cost more
+ * than the whole copy.  A sequence the role cannot read is returned with
+ * readable = false rather than failing the query, so that all of them can
+ * be named at once.  Materialized CTEs make each function run once per
+ * sequence; CASE keeps the reads away from unreadable ones.
+ */
+static const char seq_read_sql[] =
+	"with s as materialized (\n"
+	"  select c.oid, n.nspname, c.relname,\n"
+	"         pg_catalog.format('%I.%I', n.nspname, c.relname) as qualified,\n"
+	"         pg_catalog.has_sequence_privilege(c.oid, 'SELECT')\n"
+	"           and pg_catalog.has_schema_privilege(n.oid, 'USAGE') as readable,\n"
+	"         pg_catalog.has_sequence_privilege(c.oid, 'UPDATE') as writable,\n"
+	"         q.seqincrement, q.seqmin, q.seqmax\n"
+	"    from pg_catalog.pg_class c\n"
+	"    join pg_catalog.pg_namespace n on n.oid = c.relnamespace\n"
+	"    join pg_catalog.pg_sequence q on q.seqrelid = c.oid\n"
+	"   where c.relkind = 'S'\n"
+	"     and n.nspname not in ('pg_catalog', 'information_schema', 'migkit')\n"
+	"     and n.nspname !~ '^pg_(toast|temp_)'\n"
+	"     and not exists (select 1 from pg_catalog.pg_depend d\n"
+	"                      where d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n"
+	"                        and d.objid = c.oid and d.deptype = 'e')\n"
+	"), fast as materialized (\n"
+	"  select s.*, case when s.readable then pg_catalog.pg_sequence_last_value(s.oid) end as lv\n"
+	"    from s\n"
+	"), slow as materialized (\n"
+	"  select f.*, case when $1::pg_catalog.bool and f.readable and f.lv is null then pg_catalog.query_to_xml(\n"
+	"           pg_catalog.format('select last_value as v, is_called as c from %I.%I', f.nspname, f.relname),\n"
+	"           false, true, '') end as x\n"
+	"    from fast f\n"
+	")\n"
+	"select oid, nspname, relname, qualified, readable, writable,\n"
+	"       coalesce(lv, ((pg_catalog.xpath('/row/v/text()', x))[1])::text::int8) as last_value,\n"
+	"       case when lv is not null then true\n"
+	"            when x is not null then ((pg_catalog.xpath('/row/c/text()', x))[1])::text::bool\n"
+	"            when readable then false end as is_called,\n"
+	"       seqincrement, seqmin, seqmax\n"
+	"  from slow";
+
+enum { R_OID, R_NSP, R_REL, R_QUAL, R_READABLE, R_WRITABLE, R_LAST, R_CALLED, R_INCR, R_MIN, R_MAX, R_NCOLS };
+
+/* Which server we talk to, to refuse copying a database onto itself. */
+static const char seq_identity_sql[] =
+	"select s.system_identifier::text, pg_catalog.current_database(), current_user::text\n"
+	"  from pg_catalog.pg_control_system() s";
+
+/*
+ * Sets every planned sequence in one statement: $1 oids, $2 values, $3
+ * is_called.  The count tells how many were set.
+ */
+static const char seq_apply_sql[] =
+	"select pg_catalog.count(pg_catalog.setval(c.oid, v.value, v.called))\n"
+	"  from rows from (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.int8[]),\n"
+	"                 pg_catalog.unnest($3::pg_catalog.bool[])) as v(oid, value, called)\n"
+	"  join pg_catalog.pg_class c on c.oid = v.oid and c.relkind = 'S'";
+
+/*
+ * For every sequence owned by an integer column (serial: pg_depend 'a',
+ * identity: 'i'), its next value on DST against the column's max (min for
+ * a descending sequence), all in one query: for each one a generated
+ * SELECT, run through query_to_xml(), reads the column's max and min and
+ * the sequence itself.  $1/$2/$3 (oids, values, is_called) replace the
+ * current value of a sequence with a planned one, so that a dry run checks
+ * the plan.
+ */
+static const char seq_check_sql[] =
+	"with o as materialized (\n"
+	"  select s.oid, n.nspname, s.relname, tn.nspname as tnsp, t.relname as tname, a.attname,\n"
+	"         q.seqincrement, p.value as pvalue, p.called as pcalled\n"
+	"    from pg_catalog.pg_depend d\n"
+	"    join pg_catalog.pg_class s on s.oid = d.objid and s.relkind = 'S'\n"
+	"    join pg_catalog.pg_namespace n on n.oid = s.relnamespace\n"
+	"    join pg_catalog.pg_sequence q on q.seqrelid = s.oid\n"
+	"    join pg_catalog.pg_class t on t.oid = d.refobjid\n"
+	"    join pg_catalog.pg_namespace tn on tn.oid = t.relnamespace\n"
+	"    join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum = d.refobjsubid and not a.attisdropped\n"
+	"    join pg_catalog.pg_type ty on ty.oid = a.atttypid\n"
+	"    left join rows from (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.int8[]),\n"
+	"                         pg_catalog.unnest($3::pg_catalog.bool[])) as p(oid, value, called) on p.oid = s.oid\n"
+	"   where d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n"
+	"     and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass\n"
+	"     and d.deptype in ('a', 'i') and d.refobjsubid > 0\n"
+	"     and case when ty.typtype = 'd' then ty.typbasetype else ty.oid end in\n"
+	"         ('pg_catalog.int2'::pg_catalog.regtype, 'pg_catalog.int4'::pg_catalog.regtype,\n"
+	"          'pg_catalog.int8'::pg_catalog.regtype, 'pg_catalog.numeric'::pg_catalog.regtype)\n"
+	"     and n.nspname not in ('pg_catalog', 'information_schema', 'migkit')\n"
+	"     and n.nspname !~ '^pg_(toast|temp_)'\n"
+	"), x as materialized (\n"
+	"  select o.*, pg_catalog.query_to_xml(pg_catalog.format(\n"
+	"           'select (select max(%1$I) from %2$I.%3$I)::text as mx, (select min(%1$I) from %2$I.%3$I)::text as mn,'\n"
+	"           ' last_value as v, is_called as c from %4$I.%5$I',\n"
+	"           o.attname, o.tnsp, o.tname, o.nspname, o.relname), false, true, '') as tx\n"
+	"    from o\n"
+	"), v as (\n"
+	"  select x.*,\n"
+	"         case when x.pvalue is not null\n"
+	"                then x.pvalue::pg_catalog.numeric + case when x.pcalled then x.seqincrement else 0 end\n"
+	"              else ((pg_catalog.xpath('/row/v/text()', x.tx))[1])::text::pg_catalog.numeric\n"
+	"                   + case when ((pg_catalog.xpath('/row/c/text()', x.tx))[1])::text::bool\n"
+	"                          then x.seqincrement else 0 end end as next_value,\n"
+	"         ((pg_catalog.xpath('/row/mx/text()', x.tx))[1])::text::pg_catalog.numeric as col_max,\n"
+	"         ((pg_catalog.xpath('/row/mn/text()', x.tx))[1])::text::pg_catalog.numeric as col_min\n"
+	"    from x\n"
+	")\n"
+	"select pg_catalog.format('%I.%I', nspname, relname), pg_catalog.format('%I.%I', tnsp, tname), attname,\n"
+	"       seqincrement > 0, col_max::text, col_min::text, next_value::text,\n"
+	"       coalesce(case when seqincrement > 0 then next_value <= col_max else next_value >= col_min end, false)\n"
+	"  from v\n"
+	" order by 1, 2, 3";
+
+enum { C_SEQ, C_TABLE, C_COLUMN, C_ASCENDING, C_MAX, C_MIN, C_NEXT, C_COLLIDES };
+
+/* One sequence as read from one side. */
+typedef struct seq_row {
+	const char *oid;
+	const char *nspname;
+	const char *relname;
+	const char *qualified;
+	bool		readable;
+	bool		writable;
+	long long	last_value;
+	bool		known;		/* last_value read (DST: not when never called) */
+	bool		is_called;
+	bool		matched;	/* present on the other side too */
+	long long	increment;
+	long long	min;
+	long long	max;
+} seq_row;
+
+typedef struct seq_set {
+	const char *side;
+	PGresult   *res;		/* owns the strings of rows */
+	seq_row    *rows;
+	int			n;
+} seq_set;
+
+/* A sequence present on both sides and the value it gets on DST. */
+typedef struct seq_item {
+	const seq_row *src;
+	const seq_row *dst;
+	long long	value;
+	bool		called;
+} seq_item;
+
+typedef struct seq_plan {
+	seq_item   *items;
+	int			nitems;
+	const seq_row **src_only;
+	int			nsrc_only;
+	const seq_row **dst_only;
+	int			ndst_only;
+} seq_plan;
+
+typedef struct seq_options {
+	long		shift;
+	bool		dry_run;
+	bool		check_only;
+	bool		json;
+	const char *src;
+	const char *dst;
+} seq_options;
+
+static void
+seq_help(void)
+{
+	printf("Usage: migkit seq [OPTION]...\n\n"
+		   "Copies the value of every sequence (standalone, serial and identity) from\n"
+		   "SRC to DST in one transaction, reports sequences found on only one side,\n"
+		   "then checks that every sequence feeding a column would hand out a value\n"
+		   "above the column's maximum on DST.\n\n"
+		   "Options:\n"
+		   "      --shift N        set each sequence N further than SRC (default 0); a\n"
+		   "                       never-used sequence stays unused, its next value moved by N\n"
+		   "  -n, --dry-run        show the plan (SRC value, value to set on DST); change nothing\n"
+		   "      --check          only check DST's column-owned sequences against max(column)\n"
+		   "      --json           print one JSON document instead of the table\n"
+		   "      --src CONNINFO   the source database (default: $SRCPG)\n"
+		   "      --dst CONNINFO   the destination database (default: $DSTPG)\n"
+		   "  -h, --help           show this help and exit\n\n"
+		   "Exit status: 0 done / all good, 1 a sequence would collide with its column's\n"
+		   "values or is missing on DST, 2 error (usage, connection, permission, SQL).\n");
+}
+
+static long long
+to_ll(const char *s)
+{
+	return s ? strtoll(s, NULL, 10) : 0;
+}
+
+static bool
+to_bool(const char *s)
+{
+	return s != NULL && s[0] == 't';
+}
+
+static int
+seq_row_cmp(const void *a, const void *b)
+{
+	const seq_row *x = a, *y = b;
+	int c = strcmp(x->nspname, y->nspname);
+
+	return c != 0 ? c : strcmp(x->relname, y->relname);
+}
+
+/* Takes ownership of res; rows are sorted by schema, then name (bytewise). */
+static void
+seq_set_load(seq_set *set, const char *side, PGresult *res)
+{
+	int i;
+
+	set->side = side;
+	set->res = res;
+	set->n = PQntuples(res);
+	set->rows = xcalloc((size_t) set->n, sizeof(seq_row));
+	for (i = 0; i < set->n; i++) {
+		seq_row *r = &set->rows[i];
+
+		r->oid = PQgetvalue(res, i, R_OID);
+		r->nspname = PQgetvalue(res, i, R_NSP);
+		r->relname = PQgetvalue(res, i, R_REL);
+		r->qualified = PQgetvalue(res, i, R_QUAL);
+		r->readable = to_bool(pg_value(res, i, R_READABLE));
+		r->writable = to_bool(pg_value(res, i, R_WRITABLE));
+		r->known = pg_value(res, i, R_LAST) != NULL;
+		r->last_value = to_ll(pg_value(res, i, R_LAST));
+		r->is_called = to_bool(pg_value(res, i, R_CALLED));
+		r->increment = to_ll(pg_value(res, i, R_INCR));
+		r->min = to_ll(pg_value(res, i, R_MIN));
+		r->max = to_ll(pg_value(res, i, R_MAX));
+	}
+	qsort(set->rows, (size_t) set->n, sizeof(seq_row), seq_row_cmp);
+}
+
+static void
+seq_set_free(seq_set *set)
+{
+	free(set->rows);
+	PQclear(set->res);
+	memset(set, 0, sizeof(*set));
+}
+
+static void
+seq_plan_free(seq_plan *plan)
+{
+	free(plan->items);
+	free(plan->src_only);
+	free(plan->dst_only);
+	memset(plan, 0, sizeof(*plan));
+}
+
+/*
+ * Logs one error naming every sequence of set that fails the test (up to a
+ * screenful) and returns false when there is any.
+ */
+static bool
+seq_require(const seq_set *set, bool (*ok)(const seq_row *), const char *what,
+			const char *role, const char *grant)
+{
+	strbuf names;
+	int bad = 0, i;
+
+	sb_init(&names);
+	for (i = 0; i < set->n; i++) {
+		if (ok(&set->rows[i]))
+			continue;
+		if (bad < 20)
+			sb_printf(&names, "%s%s", bad ? ", " : "", set->rows[i].qualified);
+		bad++;
+	}
+	if (bad > 20)
+		sb_printf(&names, " and %d more", bad - 20);
+	if (bad > 0)
+		log_error("role %s cannot %s %d sequence%s on %s: %s (grant %s to %s)",
+				  role, what, bad, bad == 1 ? "" : "s", set->side, names.data, grant, role);
+	sb_free(&names);
+	return bad == 0;
+}
+
+static bool
+row_readable(const seq_row *r)
+{
+	return r->readable;
+}
+
+/* DST's copy of a SRC sequence must be readable (to show it) and settable. */
+static bool
+row_dst_readable(const seq_row *r)
+{
+	return !r->matched || r->readable;
+}
+
+static bool
+row_dst_settable(const seq_row *r)
+{
+	return !r->matched || r->writable;
+}
+
+/*
+ * The value a sequence gets on DST: SRC's, moved shift further in the
+ * direction the sequence counts (up for a positive increment).  False, with
+ * an error logged, when that value lies outside DST's bounds for it.
+ */
+static bool
+seq_target(const seq_row *src, const seq_row *dst, long shift, long long *value)
+{
+	long long v;
+	bool overflow = dst->increment > 0
+		? __builtin_add_overflow(src->last_value, (long long) shift, &v)
+		: __builtin_sub_overflow(src->last_value, (long long) shift, &v);
+
+	if (!overflow && v >= dst->min && v <= dst->max) {
+		*value = v;
+		return true;
+	}
+	if (src->last_value < dst->min || src->last_value > dst->max)
+		log_error("sequence %s: SRC's value %lld is outside its bounds on DST (%lld to %lld)",
+				  src->qualified, src->last_value, dst->min, dst->max);
+	else if (dst->increment > 0)
+		log_error("sequence %s: shifting %lld by %ld would exceed its maximum %lld on DST",
+				  src->qualified, src->last_value, shift, dst->max);
+	else
+		log_error("sequence %s: shifting %lld by %ld would go below its minimum %lld on DST (it counts down)",
+				  src->qualified, src->last_value, shift, dst->min);
+	return false;
+}
+
+/* Pairs SRC and DST sequences by schema and name, and computes each target. */
+static bool
+seq_plan_build(seq_set *src, seq_set *dst, long shift, seq_plan *plan)
+{
+	int i = 0, j = 0;
+	bool ok = true;
+
+	memset(plan, 0, sizeof(*plan));
+	plan->items = xcalloc((size_t) (src->n < dst->n ? src->n : dst->n), sizeof(seq_item));
+	plan->src_only = xcalloc((size_t) src->n, sizeof(seq_row *));
+	plan->dst_only = xcalloc((size_t) dst->n, sizeof(seq_row *));
+	while (i < src->n || j < dst->n) {
+		int c = i >= src->n ? 1 : j >= dst->n ? -1 : seq_row_cmp(&src->rows[i], &dst->rows[j]);
+
+		if (c < 0)
+			plan->src_only[plan->nsrc_only++] = &src->rows[i++];
+		else if (c > 0)
+			plan->dst_only[plan->ndst_only++] = &dst->rows[j++];
+		else {
+			seq_item *it = &plan->items[plan->nitems++];
+
+			src->rows[i].matched = dst->rows[j].matched = true;
+			it->src = &src->rows[i++];
+			it->dst = &dst->rows[j++];
+			it->called = it->src->is_called;
+			if (!seq_target(it->src, it->dst, shift, &it->value))
+				ok = false;
+		}
+	}
+	return ok;
+}
+
+/* The plan as the three arrays seq_apply_sql and seq_check_sql take. */
+static void
+seq_plan_arrays(const seq_plan *plan, strbuf *oids, strbuf *values, strbuf *called)
+{
+	int i;
+
+	sb_init(oids);
+	sb_init(values);
+	sb_init(called);
+	sb_append_char(oids, '{');
+	sb_append_char(values, '{');
+	sb_append_char(called, '{');
+	for (i = 0; i < plan->nitems; i++) {
+		const char *sep = i ? "," : "";
+
+		sb_printf(oids, "%s%s", sep, plan->items[i].dst->oid);
+		sb_printf(values, "%s%lld", sep, plan->items[i].value);
+		sb_printf(called, "%s%c", sep, plan->items[i].called ? 't' : 'f');
+	}
+	sb_append_char(oids, '}');
+	sb_append_char(values, '}');
+	sb_append_char(called, '}');
+}
+
+/* Sets every planned sequence on DST in one statement; conn is inside a transaction. */
+static bool
+seq_apply(PGconn *conn, const seq_plan *plan)
+{
+	strbuf oids, values, called;
+	const char *params[3];
+	PGresult *res;
+	long long n;
+
+	if (plan->nitems == 0)
+		return true;
+	seq_plan_arrays(plan, &oids, &values, &called);
+	params[0] = oids.data;
+	params[1] = values.data;
+	params[2] = called.data;
+	res = pg_query(conn, "DST", seq_apply_sql, 3, params);
+	sb_free(&oids);
+	sb_free(&values);
+	sb_free(&called);
+	if (res == NULL)
+		return false;
+	n = to_ll(pg_value(res, 0, 0));
+	PQclear(res);
+	if (n != plan->nitems) {
+		log_error("set %lld of %d sequences on DST: the others vanished while running", n, plan->nitems);
+		return false;
+	}
+	return true;
+}
+
+/* The result of the collision check. */
+typedef struct seq_check {
+	PGresult   *res;
+	int			checked;
+	int			collisions;
+} seq_check;
+
+/* Runs the check on DST; with a plan, against the planned values. */
+static bool
+seq_check_run(PGconn *conn, const seq_plan *plan, seq_check *check)
+{
+	strbuf oids, values, called;
+	const char *params[3];
+	int i;
+
+	memset(check, 0, sizeof(*check));
+	if (plan) {
+		seq_plan_arrays(plan, &oids, &values, &called);
+		params[0] = oids.data;
+		params[1] = values.data;
+		params[2] = called.data;
+	} else {
+		params[0] = params[1] = params[2] = "{}";
+	}
+	check->res = pg_query(conn, "DST", seq_check_sql, 3, params);
+	if (plan) {
+		sb_free(&oids);
+		sb_free(&values);
+		sb_free(&called);
+	}
+	if (check->res == NULL)
+		return false;
+	check->checked = PQntuples(check->res);
+	for (i = 0; i < check->checked; i++)
+		if (to_bool(pg_value(check->res, i, C_COLLIDES)))
+			check->collisions++;
+	return true;
+}
+
+static const char *
+or_none(const char *s)
+{
+	return s ? s : "none (empty table)";
+}
+
+static void
+seq_check_print(const seq_check *check, bool planned, FILE *out)
+{
+	int i;
+
+	for (i = 0; i < check->checked; i++) {
+		const PGresult *r = check->res;
+		bool asc = to_bool(pg_value(r, i, C_ASCENDING));
+
+		if (!to_bool(pg_value(r, i, C_COLLIDES)))
+			continue;
+		fprintf(out, "%sCOLLISION:%s %s feeds %s.%s: %s(%s) is %s on DST, but its next value %s %s\n",
+				out_style(out, "red"), out_style(out, "reset"),
+				pg_value(r, i, C_SEQ), pg_value(r, i, C_TABLE), pg_value(r, i, C_COLUMN),
+				asc ? "max" : "min", pg_value(r, i, C_COLUMN),
+				or_none(pg_value(r, i, asc ? C_MAX : C_MIN)),
+				planned ? "would be" : "is", pg_value(r, i, C_NEXT));
+	}
+	if (check->collisions == 0)
+		fprintf(out, "%sok:%s %d column-owned sequence%s checked on DST: every next value %s beyond its column's values\n",
+				out_style(out, "green"), out_style(out, "reset"), check->checked,
+				check->checked == 1 ? "" : "s", planned ? "would be" : "is");
+	else
+		fprintf(out, "%d of %d column-owned sequence%s on DST would hand out a value its column already holds%s\n",
+				check->collisions, check->checked, check->checked == 1 ? "" : "s",
+				planned ? " after this plan" : "");
+}
+
+static void
+seq_check_json(json *j, const seq_check *check)
+{
+	int i;
+
+	json_object_begin(j, "check");
+	json_int(j, "checked", check->checked);
+	json_bool(j, "ok", check->collisions == 0);
+	json_array_begin(j, "collisions");
+	for (i = 0; i < check->checked; i++) {
+		const PGresult *r = check->res;
+
+		if (!to_bool(pg_value(r, i, C_COLLIDES)))
+			continue;
+		json_object_begin(j, NULL);
+		json_string(j, "sequence", pg_value(r, i, C_SEQ));
+		json_string(j, "table", pg_value(r, i, C_TABLE));
+		json_string(j, "column", pg_value(r, i, C_COLUMN));
+		json_number_text(j, "column_max", pg_value(r, i, C_MAX));
+		json_number_text(j, "column_min", pg_value(r, i, C_MIN));
+		json_number_text(j, "next_value", pg_value(r, i, C_NEXT));
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_end(j);
+}
+
+/*
+ * "42", or "42 (not called)" when nextval() would return 42 itself, or
+ * "not called" when that value was not read.
+ */
+static char *
+value_text(long long v, bool known, bool called)
+{
+	if (!known)
+		return xstrdup("not called");
+	return called ? xasprintf("%lld", v) : xasprintf("%lld (not called)", v);
+}
+
+/* The value nextval() returns next, saturating instead of overflowing. */
+static long long
+seq_next_value(long long value, bool called, long long increment)
+{
+	long long next;
+
+	if (!called)
+		return value;
+	if (__builtin_add_overflow(value, increment, &next))
+		return increment > 0 ? LLONG_MAX : LLONG_MIN;
+	return next;
+}
+
+/*
+ * True when the copy moves a DST sequence back: DST had handed out values
+ * beyond what SRC (plus the shift) has, and would hand them out again.
+ */
+static bool
+seq_moves_back(const seq_item *it)
+{
+	long long before, after;
+
+	if (!it->dst->known)
+		return false;
+	before = seq_next_value(it->dst->last_value, it->dst->is_called, it->dst->increment);
+	after = seq_next_value(it->value, it->called, it->dst->increment);
+	return it->dst->increment > 0 ? after < before : after > before;
+}
+
+static void
+seq_plan_print(const seq_plan *plan, bool dry_run, long shift, FILE *out)
+{
+	static const char *const headers[] = {"sequence", "src last_value", "is_called", "dst before", "dst after"};
+	table *t = table_new(5, headers);
+	int i, si = 0, pi = 0, back;
+
+	table_align_right(t, 1);
+	/* One table in name order: the planned sequences and those only on SRC. */
+	while (pi < plan->nitems || si < plan->nsrc_only) {
+		const char *cells[5];
+		char *a = NULL, *b = NULL, *c = NULL;
+		bool take_src = pi >= plan->nitems ||
+			(si < plan->nsrc_only && seq_row_cmp(plan->src_only[si], plan->items[pi].src) < 0);
+		const seq_row *s = take_src ? plan->src_only[si] : plan->items[pi].src;
+
+		a = xasprintf("%lld", s->last_value);
+		cells[0] = s->qualified;
+		cells[1] = a;
+		cells[2] = s->is_called ? "t" : "f";
+		if (take_src) {
+			cells[3] = "-";
+			cells[4] = "missing on DST";
+			si++;
+		} else {
+			const seq_item *it = &plan->items[pi++];
+
+			b = value_text(it->dst->last_value, it->dst->known, it->dst->is_called);
+			c = value_text(it->value, true, it->called);
+			cells[3] = b;
+			cells[4] = c;
+		}
+		table_add_row(t, cells);
+		free(a);
+		free(b);
+		free(c);
+	}
+	table_print(t, out);
+	table_free(t);
+
+	for (i = 0; i < plan->nsrc_only; i++)
+		fprintf(out, "%sonly on SRC:%s %s (missing on DST: create it there, then run again)\n",
+				out_style(out, "red"), out_style(out, "reset"), plan->src_only[i]->qualified);
+	for (i = 0; i < plan->ndst_only; i++)
+		fprintf(out, "%sonly on DST:%s %s (left as it is)\n",
+				out_style(out, "yellow"), out_style(out, "reset"), plan->dst_only[i]->qualified);
+	for (i = 0, back = 0; i < plan->nitems; i++) {
+		const seq_item *it = &plan->items[i];
+
+		if (!seq_moves_back(it))
+			continue;
+		if (back++ < 20)
+			fprintf(out, "%snote:%s %s %s back on DST, from next value %lld to %lld: DST had gone further than SRC%s\n",
+					out_style(out, "yellow"), out_style(out, "reset"), it->src->qualified,
+					dry_run ? "would move" : "moved",
+					seq_next_value(it->dst->last_value, it->dst->is_called, it->dst->increment),
+					seq_next_value(it->value, it->called, it->dst->increment),
+					shift ? " plus the shift" : "");
+	}
+	if (back > 20)
+		fprintf(out, "%snote:%s and %d more sequences %s back on DST\n",
+				out_style(out, "yellow"), out_style(out, "reset"), back - 20, dry_run ? "would move" : "moved");
+	fprintf(out, "%s%d sequence%s %s from SRC to DST", out_style(out, "bold"),
+			plan->nitems, plan->nitems == 1 ? "" : "s", dry_run ? "would be copied" : "copied");
+	if (shift)
+		fprintf(out, ", shifted by %ld", shift);
+	fprintf(out, "%s; %d only on SRC, %d only on DST%s\n", out_style(out, "reset"),
+			plan->nsrc_only, plan->ndst_only, dry_run ? " (dry run: nothing was changed)" : "");
+}
+
+/* {"last_value": v or null when not read, "is_called": called} */
+static void
+seq_value_json(json *j, const char *key, long long v, bool known, bool called)
+{
+	json_object_begin(j, key);
+	if (known)
+		json_int(j, "last_value", v);
+	else
+		json_null(j, "last_value");
+	json_bool(j, "is_called", called);
+	json_object_end(j);
+}
+
+static void
+seq_plan_json(json *j, const seq_plan *plan, bool dry_run, long shift)
+{
+	int i;
+
+	json_bool(j, "dry_run", dry_run);
+	json_int(j, "shift", shift);
+	json_int(j, dry_run ? "to_copy" : "copied", plan->nitems);
+	json_array_begin(j, "sequences");
+	for (i = 0; i < plan->nitems; i++) {
+		const seq_item *it = &plan->items[i];
+
+		json_object_begin(j, NULL);
+		json_string(j, "sequence", it->src->qualified);
+		json_string(j, "schema", it->src->nspname);
+		json_string(j, "name", it->src->relname);
+		seq_value_json(j, "src", it->src->last_value, true, it->src->is_called);
+		seq_value_json(j, "dst_before", it->dst->last_value, it->dst->known, it->dst->is_called);
+		seq_value_json(j, "dst_after", it->value, true, it->called);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_array_begin(j, "src_only");
+	for (i = 0; i < plan->nsrc_only; i++)
+		json_string(j, NULL, plan->src_only[i]->qualified);
+	json_array_end(j);
+	json_array_begin(j, "dst_only");
+	for (i = 0; i < plan->ndst_only; i++)
+		json_string(j, NULL, plan->dst_only[i]->qualified);
+	json_array_end(j);
+	json_array_begin(j, "moved_back");
+	for (i = 0; i < plan->nitems; i++)
+		if (seq_moves_back(&plan->items[i]))
+			json_string(j, NULL, plan->items[i].src->qualified);
+	json_array_end(j);
+}
+
+/*
+ * Runs sql on both connections at once, each with its own parameters; both
+ * results or false (logged).
+ */
+static bool
+seq_query_both(PGconn *src, PGconn *dst, const char *sql, int nparams,
+			   const char *const *src_params, const char *const *dst_params,
+			   PGresult **sres, PGresult **dres)
+{
+	bool sent_src = pg_send(src, "SRC", sql, nparams, src_params);
+	bool sent_dst = pg_send(dst, "DST", sql, nparams, dst_params);
+
+	*sres = sent_src ? pg_receive(src, "SRC", sql) : NULL;
+	*dres = sent_dst ? pg_receive(dst, "DST", sql) : NULL;
+	if (*sres && *dres)
+		return true;
+	PQclear(*sres);
+	PQclear(*dres);
+	*sres = *dres = NULL;
+	return false;
+}
+
+/*
+ * Refuses SRC and DST being one database: shifting would move the source's
+ * own sequences.  Returns each side's role name (caller frees) for messages.
+ */
+static bool
+seq_distinct_sides(PGconn *src, PGconn *dst, char **src_role, char **dst_role)
+{
+	PGresult *s, *d;
+	bool same;
+
+	if (!seq_query_both(src, dst, seq_identity_sql, 0, NULL, NULL, &s, &d))
+		return false;
+	same = strcmp(PQgetvalue(s, 0, 0), PQgetvalue(d, 0, 0)) == 0 &&
+		strcmp(PQgetvalue(s, 0, 1), PQgetvalue(d, 0, 1)) == 0;
+	if (same)
+		log_error("SRC and DST are the same database (%s on system %s): refusing to copy its sequences onto themselves",
+				  PQgetvalue(s, 0, 1), PQgetvalue(s, 0, 0));
+	*src_role = xstrdup(PQgetvalue(s, 0, 2));
+	*dst_role = xstrdup(PQgetvalue(d, 0, 2));
+	PQclear(s);
+	PQclear(d);
+	return !same;
+}
+
+/* migkit seq --check: DST alone. */
+static result_t
+seq_check_only(const seq_options *o)
+{
+	const char *ci = pg_conninfo("DST", o->dst);
+	PGconn *dst;
+	seq_check check;
+	result_t result;
+
+	if (ci == NULL || (dst = pg_connect("DST", ci)) == NULL)
+		return RESULT_ERROR;
+	if (!seq_check_run(dst, NULL, &check)) {
+		PQfinish(dst);
+		return RESULT_ERROR;
+	}
+	result = check.collisions ? RESULT_NEGATIVE : RESULT_OK;
+	if (o->json) {
+		json j;
+
+		json_init(&j, stdout);
+		json_object_begin(&j, NULL);
+		seq_check_json(&j, &check);
+		json_int(&j, "status", result);
+		json_object_end(&j);
+		json_finish(&j);
+	} else {
+		seq_check_print(&check, false, stdout);
+	}
+	PQclear(check.res);
+	PQfinish(dst);
+	return result;
+}
+
+/* migkit seq [--dry-run]: read both sides, plan, apply, check. */
+static result_t
+seq_sync(const seq_options *o)
+{
+	const char *src_ci = pg_conninfo("SRC", o->src);
+	const char *dst_ci = src_ci ? pg_conninfo("DST", o->dst) : NULL;
+	PGconn *src = NULL, *dst = NULL;
+	PGresult *sres, *dres;
+	seq_set sset, dset;
+	seq_plan plan;
+	seq_check check;
+	char *src_role = NULL, *dst_role = NULL;
+	const char *const exact[] = {"true"}, *const inexact[] = {"false"};
+	result_t result = RESULT_ERROR;
+	bool ok;
+
+	memset(&sset, 0, sizeof(sset));
+	memset(&dset, 0, sizeof(dset));
+	memset(&plan, 0, sizeof(plan));
+	memset(&check, 0, sizeof(check));
+	if (dst_ci == NULL)
+		return RESULT_ERROR;
+
+	/* Both connections and both reads run side by side. */
+	src = pg_connect_start("SRC", src_ci);
+	dst = src ? pg_connect_start("DST", dst_ci) : NULL;
+	if (dst == NULL || !pg_connect_wait("SRC", src) || !pg_connect_wait("DST", dst))
+		goto done;
+	if (!seq_distinct_sides(src, dst, &src_role, &dst_role))
+		goto done;
+	/* Locks taken by the read keep DST's sequences from changing shape until COMMIT. */
+	if (!o->dry_run && !pg_exec(dst, "DST", "BEGIN", 0, NULL))
+		goto done;
+	if (!seq_query_both(src, dst, seq_read_sql, 1, exact, inexact, &sres, &dres))
+		goto done;
+	seq_set_load(&sset, "SRC", sres);
+	seq_set_load(&dset, "DST", dres);
+
+	if (!seq_require(&sset, row_readable, "read", src_role,
+					 "SELECT on the sequences and USAGE on their schemas"))
+		goto done;
+	ok = seq_plan_build(&sset, &dset, o->shift, &plan);
+	ok = seq_require(&dset, row_dst_readable, "read", dst_role,
+					 "SELECT on the sequences and USAGE on their schemas") && ok;
+	ok = seq_require(&dset, row_dst_settable, "set", dst_role, "UPDATE on the sequences") && ok;
+	if (!ok) {
+		log_error("nothing was changed on DST");
+		goto done;
+	}
+
+	if (!o->dry_run) {
+		if (!seq_apply(dst, &plan) || !pg_exec(dst, "DST", "COMMIT", 0, NULL))
+			goto done;
+	}
+	if (!seq_check_run(dst, o->dry_run ? &plan : NULL, &check)) {
+		if (!o->dry_run)
+			log_error("the %d sequences were set on DST; only the check after them failed", plan.nitems);
+		goto done;
+	}
+
+	result = check.collisions || plan.nsrc_only ? RESULT_NEGATIVE : RESULT_OK;
+	if (o->json) {
+		json j;
+
+		json_init(&j, stdout);
+		json_object_begin(&j, NULL);
+		seq_plan_json(&j, &plan, o->dry_run, o->shift);
+		seq_check_json(&j, &check);
+		json_int(&j, "status", result);
+		json_object_end(&j);
+		json_finish(&j);
+	} else {
+		seq_plan_print(&plan, o->dry_run, o->shift, stdout);
+		seq_check_print(&check, o->dry_run, stdout);
+	}
+
+done:
+	PQclear(check.res);
+	seq_plan_free(&plan);
+	seq_set_free(&sset);
+	seq_set_free(&dset);
+	free(src_role);
+	free(dst_role);
+	PQfinish(src);
+	PQfinish(dst);
+	return result;
+}
 
 result_t
 cmd_seq(int argc, char **argv)
 {
-	(void) argc;
-	(void) argv;
-	log_error("not written yet");
-	return RESULT_ERROR;
+	static const struct option longopts[] = {
+		{"shift", required_argument, NULL, 's'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"check", no_argument, NULL, 'c'},
+		{"json", no_argument, NULL, 'j'},
+		{"src", required_argument, NULL, 'S'},
+		{"dst", required_argument, NULL, 'D'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	seq_options o;
+	int c, i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			seq_help();
+			return RESULT_OK;
+		}
+	memset(&o, 0, sizeof(o));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "nh", longopts, NULL)) != -1) {
+		switch (c) {
+			case 's':
+				if (!parse_long(optarg, &o.shift) || o.shift < 0) {
+					log_error("--shift takes a whole number >= 0, not \"%s\"", optarg);
+					return usage_error("seq ");
+				}
+				break;
+			case 'n': o.dry_run = true; break;
+			case 'c': o.check_only = true; break;
+			case 'j': o.json = true; break;
+			case 'S': o.src = optarg; break;
+			case 'D': o.dst = optarg; break;
+			default: return usage_error("seq ");
+		}
+	}
+	if (optind < argc) {
+		log_error("unexpected argument \"%s\"", argv[optind]);
+		return usage_error("seq ");
+	}
+	if (o.check_only && (o.dry_run || o.shift)) {
+		log_error("--check only checks DST; it takes no --dry-run or --shift");
+		return usage_error("seq ");
+	}
+	return o.check_only ? seq_check_only(&o) : seq_sync(&o);
 }

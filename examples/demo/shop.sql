@@ -5,6 +5,7 @@
 create role shop_owner nologin;
 create role shop_app login;
 create schema "Sales Dept" authorization shop_owner;
+alter schema public owner to shop_owner;
 set role shop_owner;
 
 create table public.customers (
