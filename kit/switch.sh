@@ -4,8 +4,9 @@
 # checks made before anything changes, a fence on FROM, a wait until TO has
 # applied everything FROM committed before the fence, sequences, a last
 # verification, the re-routing hook, and a report.  Each step is shown,
-# timed and journaled here, and a failure before re-routing is undone by
-# the caller's sw_undo.  Sourced after kit/lib.sh, once mk_init has run.
+# timed and journaled here; what a failure before re-routing undoes is the
+# caller's (cutover_abort, rollback_abort).  Sourced after kit/lib.sh, once
+# mk_init has run.
 
 SW_NAME=$MK_SCRIPT
 SW_STEP_NAMES=()
@@ -14,7 +15,7 @@ SW_STEP_RC=()
 SW_STEP_DETAIL=()
 SW_STEP_NAME=
 SW_STEP_T0=
-SW_FENCE_T0=
+SW_STARTED_AT=
 SW_FENCE_MS=
 SW_FENCE_LSN=
 SW_APPLIED_LSN=
@@ -23,12 +24,11 @@ SW_BLOCKERS=()
 SW_SEQ_JSON=null
 SW_VERIFY_JSON=null
 SW_VERIFY_STATUS=
-SW_PHASE=before
 
 # The reverse direction's objects: a publication on DST, and a subscription
 # on SRC whose slot lives on DST.
-SW_RPUB=${PUBNAME}_reverse
-SW_RSUB=${SUBNAME}_reverse
+# shellcheck disable=SC2034
+SW_RPUB=${PUBNAME}_reverse SW_RSUB=${SUBNAME}_reverse
 
 # sw_us: the time in microseconds (no fork: the timings are of milliseconds).
 sw_us() {
@@ -311,8 +311,8 @@ SQL
 	done <<<"$problems"
 }
 
-# sw_write_catchup FROM TO SUB ROLES: writes the two SQL files of the
-# catch-up, so that nothing is planned once the fence stands.
+# sw_write_catchup: writes the two SQL files of the catch-up (run by
+# sw_catchup), so that nothing is planned once the fence stands.
 #  - sql/NAME-fence-lsn.sql on FROM: waits until no session of the
 #    application that began before the fence (:'fenced_at', else now) is
 #    inside a transaction (with the default fence they are being ended), and
@@ -509,6 +509,7 @@ sw_diff_options() {
 	fi
 }
 SW_DIFF_OPTS=()
+# The sides migkit diff compares, as --src and --dst options (none: SRC, DST).
 SW_DIFF_SIDES=()
 
 sw_diff_word() {
