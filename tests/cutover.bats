@@ -236,8 +236,8 @@ client() {
 	# stdout is the report, as kept in data/cutover.json.
 	assert_equal "$output" "$(cat "$KITS/app/data/cutover.json")"
 	run -0 jq -r '[.status, (.fence_window_ms > 0), (.fence_lsn | test("^[0-9A-F]+/[0-9A-F]+$")), (.applied_lsn | test("/")),
-	               .verification.result, (.reverse.start_lsn | test("/")), .shift] | map(tostring) | join(" ")' "$KITS/app/data/cutover.json"
-	assert_output "done true true true equal true 100"
+	               .verification.result, (.reverse.start_lsn | test("/")), .shift, .src_changes_not_on_dst] | map(tostring) | join(" ")' "$KITS/app/data/cutover.json"
+	assert_output "done true true true equal true 100 0"
 	run -0 jq -r '[.steps[] | .step] | join(",")' "$KITS/app/data/cutover.json"
 	assert_output "preflight,prepare-reverse,disable-src,catch-up,copy-seq,verify,stop-forward,re-routing"
 	run -0 jq -r '[.steps[] | select(.ms >= 0 and .exit == 0)] | length' "$KITS/app/data/cutover.json"
@@ -269,6 +269,12 @@ client() {
 	for i in preflight prepare-reverse disable-src catch-up copy-seq verify stop-forward re-routing; do
 		grep -q $'\tcutover:'"$i"$'\texit=0\t' "$KITS/app/log/journal" || fail "no journal line for $i"
 	done
+	# A write on SRC after the cutover, by a role the fence leaves alone,
+	# stays in the stopped subscription's slot: what the report counts.
+	pg_sql SRC app "insert into public.writes values (-2, 1)"
+	run -0 pg_sql SRC app "select count(*) filter (where get_byte(data, 0) = 73) from pg_logical_slot_peek_binary_changes('sub_pg_src_app', null, null, 'proto_version', '1', 'publication_names', 'pub_pg_src_app')"
+	assert_output 1
+	pg_sql SRC app "delete from public.writes where client = -2"
 }
 
 @test "a second cutover refuses: the subscription is disabled and the way back is taken" {
