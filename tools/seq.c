@@ -115,8 +115,7 @@ static const char seq_identity_sql[] =
  * is_called.  It runs in the transaction of DST's read, which opened and
  * locked each of these sequences (pg_sequence_last_value() holds a ROW
  * EXCLUSIVE lock until COMMIT): none can have been dropped or altered
- * since, and each is already open in this session, so setval() costs only
- * its write.
+ * since, and none is opened again.
  */
 static const char seq_apply_sql[] =
 	"select pg_catalog.count(pg_catalog.setval(v.oid, v.value, v.called))\n"
