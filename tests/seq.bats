@@ -200,6 +200,44 @@ SQL
 	pg_sql SRC shop "drop owned by seq_reader; drop role seq_reader"
 }
 
+@test "a sequence the DST role cannot set is an error naming it, and nothing changes" {
+	pg_psql DST shop <<'SQL'
+create role seq_writer login;
+grant usage on schema app to seq_writer;
+grant select, update on all sequences in schema public, app to seq_writer;
+revoke update on public.standalone from seq_writer;
+SQL
+	before=$(all_dst_states)
+	run -2 --separate-stderr "$MIGKIT" seq --src "$SRC_CONN" --dst "host=127.0.0.1 port=$DST_PORT user=seq_writer dbname=shop"
+	[[ $stderr == *'role seq_writer cannot set 1 sequence on DST: public.standalone (grant UPDATE'* ]]
+	[[ $stderr == *'nothing was changed'* ]]
+	assert_equal "$(all_dst_states)" "$before"
+	pg_sql DST shop "drop owned by seq_writer; drop role seq_writer"
+}
+
+@test "never-called SRC sequences, more than one generated read's worth, keep their exact values" {
+	local side
+	for side in SRC DST; do
+		pg_psql "$side" shop >/dev/null <<'SQL'
+select pg_catalog.format('create sequence app.%I', 'nc ' || i) from generate_series(1, 120) i
+\gexec
+SQL
+	done
+	# Every third one never used; the others set to i * 7, not called.
+	pg_sql SRC shop "select count(pg_catalog.setval(pg_catalog.format('app.%I', 'nc ' || i), i * 7, false))
+	                   from generate_series(1, 120) i where i % 3 <> 0" >/dev/null
+	run -0 "$MIGKIT" seq --shift 2 --src "$SRC_CONN" --dst "$DST_CONN"
+	assert_output --partial '130 sequences copied'
+	run -0 pg_psql DST shop <<'SQL'
+select count(*) from generate_series(1, 120) i
+ where (pg_catalog.xpath('/row/v/text()', pg_catalog.query_to_xml(
+          pg_catalog.format('select last_value || %L || is_called as v from app.%I', '|', 'nc ' || i),
+          false, true, '')))[1]::text
+       <> case when i % 3 = 0 then '3|false' else (i * 7 + 2) || '|false' end
+SQL
+	assert_output 0
+}
+
 @test "--json is one document a program can read" {
 	pg_sql SRC shop 'create sequence public.only_src' >/dev/null
 	run -1 --separate-stderr "$MIGKIT" seq --json --shift 3 --src "$SRC_CONN" --dst "$DST_CONN"

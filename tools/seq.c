@@ -12,10 +12,12 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 
 #include "commands.h"
 #include "core.h"
@@ -23,52 +25,83 @@
 #include "pg.h"
 
 /*
- * Every sequence of the connected database with last_value and is_called.
- * pg_sequence_last_value() is cheap but returns NULL when is_called is
- * false (a never-used sequence, or setval(s, v, false)).  With $1 true (on
- * SRC, where the value must be exact), those rows alone are read with a
- * generated SELECT run through query_to_xml(): still one query, and no
- * object created on the server.  With $1 false (DST's value before the
- * copy, only shown) such a value stays NULL: at cutover every DST sequence
- * is fresh, and reading each one through its own SELECT would cost more
- * than the whole copy.  A sequence the role cannot read is returned with
- * readable = false rather than failing the query, so that all of them can
- * be named at once.  Materialized CTEs make each function run once per
- * sequence; CASE keeps the reads away from unreadable ones.
+ * Every sequence of the connected database, with whether the role may read
+ * and set it.  A sequence the role cannot read is returned with readable =
+ * false rather than failing the query, so that all of them can be named at
+ * once.  Materialized CTEs make each function run once per sequence; CASE
+ * keeps the reads away from unreadable ones.
  */
-static const char seq_read_sql[] =
-	"with s as materialized (\n"
-	"  select c.oid, n.nspname, c.relname,\n"
-	"         pg_catalog.format('%I.%I', n.nspname, c.relname) as qualified,\n"
-	"         pg_catalog.has_sequence_privilege(c.oid, 'SELECT')\n"
-	"           and pg_catalog.has_schema_privilege(n.oid, 'USAGE') as readable,\n"
-	"         pg_catalog.has_sequence_privilege(c.oid, 'UPDATE') as writable,\n"
-	"         q.seqincrement, q.seqmin, q.seqmax\n"
-	"    from pg_catalog.pg_class c\n"
-	"    join pg_catalog.pg_namespace n on n.oid = c.relnamespace\n"
-	"    join pg_catalog.pg_sequence q on q.seqrelid = c.oid\n"
-	"   where c.relkind = 'S'\n"
-	"     and n.nspname not in ('pg_catalog', 'information_schema', 'migkit')\n"
-	"     and n.nspname !~ '^pg_(toast|temp_)'\n"
-	"     and not exists (select 1 from pg_catalog.pg_depend d\n"
-	"                      where d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n"
-	"                        and d.objid = c.oid and d.deptype = 'e')\n"
-	"), fast as materialized (\n"
+#define SEQ_CATALOG_SQL \
+	"with s as materialized (\n" \
+	"  select c.oid, n.nspname, c.relname,\n" \
+	"         pg_catalog.format('%I.%I', n.nspname, c.relname) as qualified,\n" \
+	"         pg_catalog.has_sequence_privilege(c.oid, 'SELECT')\n" \
+	"           and pg_catalog.has_schema_privilege(n.oid, 'USAGE') as readable,\n" \
+	"         pg_catalog.has_sequence_privilege(c.oid, 'UPDATE') as writable\n" \
+	"    from pg_catalog.pg_class c\n" \
+	"    join pg_catalog.pg_namespace n on n.oid = c.relnamespace\n" \
+	"   where c.relkind = 'S'\n" \
+	"     and n.nspname not in ('pg_catalog', 'information_schema', 'migkit')\n" \
+	"     and n.nspname !~ '^pg_(toast|temp_)'\n" \
+	"     and not exists (select 1 from pg_catalog.pg_depend d\n" \
+	"                      where d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n" \
+	"                        and d.objid = c.oid and d.deptype = 'e')\n" \
+	")"
+
+/*
+ * SRC: every sequence's exact last_value and is_called.
+ * pg_sequence_last_value() is the cheapest read there is (opening each
+ * sequence relation is most of its cost), but it returns NULL when
+ * is_called is false (a never-used sequence, or setval(s, v, false)).
+ * Those rows alone are read again by generated SELECTs, 50 to a UNION ALL
+ * run through one query_to_xml(): still one query, no object created on
+ * the server, and about 60 us per sequence where a query_to_xml() each
+ * costs 110 (a much longer UNION ALL costs more again: its planning grows
+ * faster than linearly).  SRC's bounds are not read: DST's decide.
+ */
+static const char seq_read_src_sql[] =
+	SEQ_CATALOG_SQL ", fast as materialized (\n"
 	"  select s.*, case when s.readable then pg_catalog.pg_sequence_last_value(s.oid) end as lv\n"
 	"    from s\n"
-	"), slow as materialized (\n"
-	"  select f.*, case when $1::pg_catalog.bool and f.readable and f.lv is null then pg_catalog.query_to_xml(\n"
-	"           pg_catalog.format('select last_value as v, is_called as c from %I.%I', f.nspname, f.relname),\n"
-	"           false, true, '') end as x\n"
-	"    from fast f\n"
+	"), chunk as (\n"
+	"  select pg_catalog.query_to_xml(pg_catalog.string_agg(pg_catalog.format(\n"
+	"           'select %s as o, last_value as v, is_called as c from %s', f.oid, f.qualified), ' union all '),\n"
+	"           false, false, '') as x\n"
+	"    from (select f.oid, f.qualified, pg_catalog.row_number() over () / 50 as n\n"
+	"            from fast f where f.readable and f.lv is null) f\n"
+	"   group by f.n\n"
+	"), slow as (\n"
+	"  select r.o::pg_catalog.oid as oid, r.v::pg_catalog.int8 as v, r.c::pg_catalog.bool as c\n"
+	"    from chunk,\n"
+	"         rows from (pg_catalog.unnest(pg_catalog.xpath('/table/row/o/text()', chunk.x)::pg_catalog.text[]),\n"
+	"                    pg_catalog.unnest(pg_catalog.xpath('/table/row/v/text()', chunk.x)::pg_catalog.text[]),\n"
+	"                    pg_catalog.unnest(pg_catalog.xpath('/table/row/c/text()', chunk.x)::pg_catalog.text[])) as r(o, v, c)\n"
 	")\n"
-	"select oid, nspname, relname, qualified, readable, writable,\n"
-	"       coalesce(lv, ((pg_catalog.xpath('/row/v/text()', x))[1])::text::int8) as last_value,\n"
-	"       case when lv is not null then true\n"
-	"            when x is not null then ((pg_catalog.xpath('/row/c/text()', x))[1])::text::bool\n"
-	"            when readable then false end as is_called,\n"
-	"       seqincrement, seqmin, seqmax\n"
-	"  from slow";
+	"select f.oid, f.nspname, f.relname, f.qualified, f.readable, f.writable,\n"
+	"       coalesce(f.lv, slow.v) as last_value,\n"
+	"       case when f.lv is not null then true\n"
+	"            when slow.oid is not null then slow.c\n"
+	"            when f.readable then false end as is_called,\n"
+	"       null, null, null\n"
+	"  from fast f left join slow on slow.oid = f.oid";
+
+/*
+ * DST: every sequence's bounds and its value before the copy, only shown.
+ * A value that pg_sequence_last_value() leaves NULL (is_called false)
+ * stays NULL: at cutover every DST sequence is fresh, and reading each one
+ * through a SELECT would cost more than the whole copy.  This read runs in
+ * the copy's transaction, beside SRC's: it opens and locks each sequence
+ * once, for the apply after it too.
+ */
+static const char seq_read_dst_sql[] =
+	SEQ_CATALOG_SQL ", fast as materialized (\n"
+	"  select s.*, case when s.readable then pg_catalog.pg_sequence_last_value(s.oid) end as lv\n"
+	"    from s\n"
+	")\n"
+	"select f.oid, nspname, relname, qualified, readable, writable, lv,\n"
+	"       case when lv is not null then true when readable then false end,\n"
+	"       q.seqincrement, q.seqmin, q.seqmax\n"
+	"  from fast f join pg_catalog.pg_sequence q on q.seqrelid = f.oid";
 
 enum { R_OID, R_NSP, R_REL, R_QUAL, R_READABLE, R_WRITABLE, R_LAST, R_CALLED, R_INCR, R_MIN, R_MAX, R_NCOLS };
 
@@ -79,13 +112,15 @@ static const char seq_identity_sql[] =
 
 /*
  * Sets every planned sequence in one statement: $1 oids, $2 values, $3
- * is_called.  The count tells how many were set.
+ * is_called.  It runs in the transaction of DST's read, which opened and
+ * locked each of these sequences (pg_sequence_last_value() holds a ROW
+ * EXCLUSIVE lock until COMMIT): none can have been dropped or altered
+ * since, and none is opened again.
  */
 static const char seq_apply_sql[] =
-	"select pg_catalog.count(pg_catalog.setval(c.oid, v.value, v.called))\n"
+	"select pg_catalog.count(pg_catalog.setval(v.oid, v.value, v.called))\n"
 	"  from rows from (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.int8[]),\n"
-	"                 pg_catalog.unnest($3::pg_catalog.bool[])) as v(oid, value, called)\n"
-	"  join pg_catalog.pg_class c on c.oid = v.oid and c.relkind = 'S'";
+	"                 pg_catalog.unnest($3::pg_catalog.bool[])) as v(oid, value, called)";
 
 /*
  * For every sequence owned by an integer column (serial: pg_depend 'a',
@@ -155,7 +190,7 @@ typedef struct seq_row {
 	bool		known;		/* last_value read (DST: not when never called) */
 	bool		is_called;
 	bool		matched;	/* present on the other side too */
-	long long	increment;
+	long long	increment;	/* the bounds: DST's only (0 on SRC) */
 	long long	min;
 	long long	max;
 } seq_row;
@@ -413,14 +448,13 @@ seq_plan_arrays(const seq_plan *plan, strbuf *oids, strbuf *values, strbuf *call
 	sb_append_char(called, '}');
 }
 
-/* Sets every planned sequence on DST in one statement; conn is inside a transaction. */
+/* Sets every planned sequence on DST in one statement; conn is inside the read's transaction. */
 static bool
 seq_apply(PGconn *conn, const seq_plan *plan)
 {
 	strbuf oids, values, called;
 	const char *params[3];
-	PGresult *res;
-	long long n;
+	bool ok;
 
 	if (plan->nitems == 0)
 		return true;
@@ -428,19 +462,11 @@ seq_apply(PGconn *conn, const seq_plan *plan)
 	params[0] = oids.data;
 	params[1] = values.data;
 	params[2] = called.data;
-	res = pg_query(conn, "DST", seq_apply_sql, 3, params);
+	ok = pg_exec(conn, "DST", seq_apply_sql, 3, params);
 	sb_free(&oids);
 	sb_free(&values);
 	sb_free(&called);
-	if (res == NULL)
-		return false;
-	n = to_ll(pg_value(res, 0, 0));
-	PQclear(res);
-	if (n != plan->nitems) {
-		log_error("set %lld of %d sequences on DST: the others vanished while running", n, plan->nitems);
-		return false;
-	}
-	return true;
+	return ok;
 }
 
 /* The result of the collision check. */
@@ -450,15 +476,14 @@ typedef struct seq_check {
 	int			collisions;
 } seq_check;
 
-/* Runs the check on DST; with a plan, against the planned values. */
+/* Sends the check to DST; with a plan, against the planned values. */
 static bool
-seq_check_run(PGconn *conn, const seq_plan *plan, seq_check *check)
+seq_check_send(PGconn *conn, const seq_plan *plan)
 {
 	strbuf oids, values, called;
 	const char *params[3];
-	int i;
+	bool sent;
 
-	memset(check, 0, sizeof(*check));
 	if (plan) {
 		seq_plan_arrays(plan, &oids, &values, &called);
 		params[0] = oids.data;
@@ -467,12 +492,23 @@ seq_check_run(PGconn *conn, const seq_plan *plan, seq_check *check)
 	} else {
 		params[0] = params[1] = params[2] = "{}";
 	}
-	check->res = pg_query(conn, "DST", seq_check_sql, 3, params);
+	sent = pg_send(conn, "DST", seq_check_sql, 3, params);
 	if (plan) {
 		sb_free(&oids);
 		sb_free(&values);
 		sb_free(&called);
 	}
+	return sent;
+}
+
+/* Collects the check sent by seq_check_send. */
+static bool
+seq_check_receive(PGconn *conn, seq_check *check)
+{
+	int i;
+
+	memset(check, 0, sizeof(*check));
+	check->res = pg_receive(conn, "DST", seq_check_sql);
 	if (check->res == NULL)
 		return false;
 	check->checked = PQntuples(check->res);
@@ -584,15 +620,18 @@ seq_moves_back(const seq_item *it)
 	return it->dst->increment > 0 ? after < before : after > before;
 }
 
-static void
-seq_plan_print(const seq_plan *plan, bool dry_run, long shift, FILE *out)
+/*
+ * The plan as a table, one row per sequence in name order: the planned
+ * sequences and those only on SRC.
+ */
+static table *
+seq_plan_table(const seq_plan *plan)
 {
 	static const char *const headers[] = {"sequence", "src last_value", "is_called", "dst before", "dst after"};
 	table *t = table_new(5, headers);
-	int i, si = 0, pi = 0, back;
+	int si = 0, pi = 0;
 
 	table_align_right(t, 1);
-	/* One table in name order: the planned sequences and those only on SRC. */
 	while (pi < plan->nitems || si < plan->nsrc_only) {
 		const char *cells[5];
 		char *a = NULL, *b = NULL, *c = NULL;
@@ -621,9 +660,16 @@ seq_plan_print(const seq_plan *plan, bool dry_run, long shift, FILE *out)
 		free(b);
 		free(c);
 	}
-	table_print(t, out);
-	table_free(t);
+	return t;
+}
 
+/* The plan's table (from seq_plan_table), then what it leaves out or moves back. */
+static void
+seq_plan_print(const seq_plan *plan, const table *t, bool dry_run, long shift, FILE *out)
+{
+	int i, back;
+
+	table_print(t, out);
 	for (i = 0; i < plan->nsrc_only; i++)
 		fprintf(out, "%sonly on SRC:%s %s (missing on DST: create it there, then run again)\n",
 				out_style(out, "red"), out_style(out, "reset"), plan->src_only[i]->qualified);
@@ -727,6 +773,60 @@ seq_query_both(PGconn *src, PGconn *dst, const char *sql, int nparams,
 }
 
 /*
+ * Which of the two connections has its result ready first: 0 or 1.  When
+ * one cannot tell (a broken connection), that one, whose pg_receive() then
+ * reports the error.
+ */
+static int
+seq_first_ready(PGconn *a, PGconn *b)
+{
+	for (;;) {
+		int sa = PQsocket(a), sb = PQsocket(b);
+		fd_set fds;
+
+		if (!PQconsumeInput(a) || !PQisBusy(a))
+			return 0;
+		if (!PQconsumeInput(b) || !PQisBusy(b))
+			return 1;
+		FD_ZERO(&fds);
+		FD_SET(sa, &fds);
+		FD_SET(sb, &fds);
+		if (select((sa > sb ? sa : sb) + 1, &fds, NULL, NULL, NULL) < 0 && errno != EINTR)
+			return 0;
+	}
+}
+
+/*
+ * Reads every sequence of both sides at once (exact values on SRC only),
+ * loading each side's result as soon as it arrives, while the other server
+ * is still at work.
+ */
+static bool
+seq_read_both(PGconn *src, PGconn *dst, seq_set *sset, seq_set *dset)
+{
+	const char *const sqls[2] = {seq_read_src_sql, seq_read_dst_sql};
+	PGconn *conns[2] = {src, dst};
+	seq_set *sets[2] = {sset, dset};
+	const char *const sides[2] = {"SRC", "DST"};
+	bool sent[2], ok = true;
+	int first, k;
+
+	sent[0] = pg_send(src, "SRC", seq_read_src_sql, 0, NULL);
+	sent[1] = pg_send(dst, "DST", seq_read_dst_sql, 0, NULL);
+	first = sent[0] && sent[1] ? seq_first_ready(src, dst) : 0;
+	for (k = 0; k < 2; k++) {
+		int i = (first + k) % 2;
+		PGresult *res = sent[i] ? pg_receive(conns[i], sides[i], sqls[i]) : NULL;
+
+		if (res == NULL)
+			ok = false;
+		else
+			seq_set_load(sets[i], sides[i], res);
+	}
+	return ok;
+}
+
+/*
  * Refuses SRC and DST being one database: shifting would move the source's
  * own sequences.  Returns each side's role name (caller frees) for messages.
  */
@@ -761,7 +861,7 @@ seq_check_only(const seq_options *o)
 
 	if (ci == NULL || (dst = pg_connect("DST", ci)) == NULL)
 		return RESULT_ERROR;
-	if (!seq_check_run(dst, NULL, &check)) {
+	if (!seq_check_send(dst, NULL) || !seq_check_receive(dst, &check)) {
 		PQfinish(dst);
 		return RESULT_ERROR;
 	}
@@ -790,12 +890,15 @@ seq_sync(const seq_options *o)
 	const char *src_ci = pg_conninfo("SRC", o->src);
 	const char *dst_ci = src_ci ? pg_conninfo("DST", o->dst) : NULL;
 	PGconn *src = NULL, *dst = NULL;
-	PGresult *sres, *dres;
 	seq_set sset, dset;
 	seq_plan plan;
 	seq_check check;
+	table *t = NULL;
+	json j;
+	FILE *doc = NULL;
+	char *doc_text = NULL;
+	size_t doc_len = 0;
 	char *src_role = NULL, *dst_role = NULL;
-	const char *const exact[] = {"true"}, *const inexact[] = {"false"};
 	result_t result = RESULT_ERROR;
 	bool ok;
 
@@ -816,10 +919,8 @@ seq_sync(const seq_options *o)
 	/* Locks taken by the read keep DST's sequences from changing shape until COMMIT. */
 	if (!o->dry_run && !pg_exec(dst, "DST", "BEGIN", 0, NULL))
 		goto done;
-	if (!seq_query_both(src, dst, seq_read_sql, 1, exact, inexact, &sres, &dres))
+	if (!seq_read_both(src, dst, &sset, &dset))
 		goto done;
-	seq_set_load(&sset, "SRC", sres);
-	seq_set_load(&dset, "DST", dres);
 
 	if (!seq_require(&sset, row_readable, "read", src_role,
 					 "SELECT on the sequences and USAGE on their schemas"))
@@ -837,7 +938,28 @@ seq_sync(const seq_options *o)
 		if (!seq_apply(dst, &plan) || !pg_exec(dst, "DST", "COMMIT", 0, NULL))
 			goto done;
 	}
-	if (!seq_check_run(dst, o->dry_run ? &plan : NULL, &check)) {
+	/*
+	 * While DST checks, the report is prepared: the table, or the JSON
+	 * document up to the check, in memory.  Nothing reaches stdout unless
+	 * the check succeeds.
+	 */
+	ok = seq_check_send(dst, o->dry_run ? &plan : NULL);
+	if (ok) {
+		if (o->json) {
+			doc = open_memstream(&doc_text, &doc_len);
+			if (doc == NULL) {
+				log_error("out of memory");
+				goto done;
+			}
+			json_init(&j, doc);
+			json_object_begin(&j, NULL);
+			seq_plan_json(&j, &plan, o->dry_run, o->shift);
+		} else {
+			t = seq_plan_table(&plan);
+		}
+		ok = seq_check_receive(dst, &check);
+	}
+	if (!ok) {
 		if (!o->dry_run)
 			log_error("the %d sequences were set on DST; only the check after them failed", plan.nitems);
 		goto done;
@@ -845,21 +967,21 @@ seq_sync(const seq_options *o)
 
 	result = check.collisions || plan.nsrc_only ? RESULT_NEGATIVE : RESULT_OK;
 	if (o->json) {
-		json j;
-
-		json_init(&j, stdout);
-		json_object_begin(&j, NULL);
-		seq_plan_json(&j, &plan, o->dry_run, o->shift);
 		seq_check_json(&j, &check);
 		json_int(&j, "status", result);
 		json_object_end(&j);
 		json_finish(&j);
+		fwrite(doc_text, 1, doc_len, stdout);
 	} else {
-		seq_plan_print(&plan, o->dry_run, o->shift, stdout);
+		seq_plan_print(&plan, t, o->dry_run, o->shift, stdout);
 		seq_check_print(&check, o->dry_run, stdout);
 	}
 
 done:
+	if (doc)
+		fclose(doc);
+	free(doc_text);
+	table_free(t);
 	PQclear(check.res);
 	seq_plan_free(&plan);
 	seq_set_free(&sset);
