@@ -13,6 +13,7 @@
 
 #include "diff.h"
 #include "pg.h"
+#include "sequences.h"
 #include "tables.h"
 
 const char *const side_name[2] = {"SRC", "DST"};
@@ -148,32 +149,6 @@ static const char columns_sql[] =
 	"  left join keycols kc on kc.indrelid = a.attrelid and kc.attnum = a.attnum\n"
 	" where a.attrelid = any ($1::pg_catalog.oid[]) and a.attnum > 0 and not a.attisdropped\n"
 	" order by a.attrelid, a.attnum";
-
-/*
- * Every sequence outside the system schemas and extensions, with its real
- * last_value and is_called, in one query: each sequence is read through
- * query_to_xml, so one round trip serves any number of them.
- */
-static const char sequences_sql[] =
-	"select s.nspname, s.relname, pg_catalog.format('%I.%I', s.nspname, s.relname),\n"
-	"       (pg_catalog.regexp_match(s.x, '<last_value>(-?[0-9]+)</last_value>'))[1],\n"
-	"       (pg_catalog.regexp_match(s.x, '<is_called>(true|false)</is_called>'))[1],\n"
-	"       s.inc\n"
-	"  from (select n.nspname, c.relname,\n"
-	"               (select q.seqincrement from pg_catalog.pg_sequence q where q.seqrelid = c.oid) as inc,\n"
-	"               case when pg_catalog.has_sequence_privilege(c.oid, 'SELECT') then\n"
-	"                 pg_catalog.query_to_xml(pg_catalog.format('select last_value, is_called from %I.%I',\n"
-	"                                                           n.nspname, c.relname), false, true, '')::text\n"
-	"               end as x\n"
-	"          from pg_catalog.pg_class c\n"
-	"          join pg_catalog.pg_namespace n on n.oid = c.relnamespace\n"
-	"         where c.relkind = 'S'\n"
-	"           and n.nspname not in ('pg_catalog', 'information_schema', 'migkit')\n"
-	"           and n.nspname !~ '^pg_(toast|temp_)'\n"
-	"           and not exists (select 1 from pg_catalog.pg_depend d\n"
-	"                            where d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n"
-	"                              and d.objid = c.oid and d.deptype = 'e')) s\n"
-	" order by 1, 2";
 
 /* SRC's WAL position and the slot's confirmed position ($1: the slot). */
 static const char lag_src_sql[] =
@@ -777,7 +752,7 @@ merge_sequences(diff_run *run, PGresult *res[2])
 		int n = PQntuples(res[s]);
 
 		for (i = 0; i < n; i++) {
-			const char *schema = PQgetvalue(res[s], i, 0), *name = PQgetvalue(res[s], i, 1);
+			const char *schema = PQgetvalue(res[s], i, SEQCOL_NSP), *name = PQgetvalue(res[s], i, SEQCOL_REL);
 			diff_sequence *q;
 
 			if (!name_selected(run->opt, schema, name))
@@ -787,7 +762,7 @@ merge_sequences(diff_run *run, PGresult *res[2])
 				q = xcalloc(1, sizeof(*q));
 				q->schema = xstrdup(schema);
 				q->name = xstrdup(name);
-				q->display = xstrdup(PQgetvalue(res[s], i, 2));
+				q->display = xstrdup(PQgetvalue(res[s], i, SEQCOL_QUAL));
 				if (run->nseqs == cap) {
 					cap = cap ? cap * 2 : 32;
 					run->seqs = xrealloc(run->seqs, (size_t) cap * sizeof(diff_sequence *));
@@ -795,11 +770,11 @@ merge_sequences(diff_run *run, PGresult *res[2])
 				run->seqs[run->nseqs++] = q;
 			}
 			q->present[s] = true;
-			if (!PQgetisnull(res[s], i, 3))
-				q->last_value[s] = xstrdup(PQgetvalue(res[s], i, 3));
-			q->is_called[s] = !PQgetisnull(res[s], i, 4) && strcmp(PQgetvalue(res[s], i, 4), "true") == 0;
-			if (s == SRC && !PQgetisnull(res[s], i, 5))
-				q->increment = strtoll(PQgetvalue(res[s], i, 5), NULL, 10);
+			if (!PQgetisnull(res[s], i, SEQCOL_LAST))
+				q->last_value[s] = xstrdup(PQgetvalue(res[s], i, SEQCOL_LAST));
+			q->is_called[s] = !PQgetisnull(res[s], i, SEQCOL_CALLED) && strcmp(PQgetvalue(res[s], i, SEQCOL_CALLED), "t") == 0;
+			if (s == SRC && !PQgetisnull(res[s], i, SEQCOL_INCR))
+				q->increment = strtoll(PQgetvalue(res[s], i, SEQCOL_INCR), NULL, 10);
 		}
 	}
 	if (run->nseqs > 1)
@@ -826,7 +801,7 @@ diff_load_catalog(diff_run *run)
 	const char *dst_params[] = {tables_include(), tables_exclude(), ""};
 	const char *const both[2] = {sql, sql};
 	const char *const *params[2] = {src_params, dst_params};
-	const char *const seq_sql[2] = {sequences_sql, sequences_sql};
+	const char *const seq_sql[2] = {sequences_read_sql, sequences_read_sql};
 	const char *const *no_params[2] = {NULL, NULL};
 	PGresult *res[2];
 	bool ok;

@@ -23,67 +23,7 @@
 #include "core.h"
 #include "output.h"
 #include "pg.h"
-
-/*
- * Every sequence of the connected database, with whether the role may read
- * and set it.  A sequence the role cannot read is returned with readable =
- * false rather than failing the query, so that all of them can be named at
- * once.  Materialized CTEs make each function run once per sequence; CASE
- * keeps the reads away from unreadable ones.
- */
-#define SEQ_CATALOG_SQL \
-	"with s as materialized (\n" \
-	"  select c.oid, n.nspname, c.relname,\n" \
-	"         pg_catalog.format('%I.%I', n.nspname, c.relname) as qualified,\n" \
-	"         pg_catalog.has_sequence_privilege(c.oid, 'SELECT')\n" \
-	"           and pg_catalog.has_schema_privilege(n.oid, 'USAGE') as readable,\n" \
-	"         pg_catalog.has_sequence_privilege(c.oid, 'UPDATE') as writable\n" \
-	"    from pg_catalog.pg_class c\n" \
-	"    join pg_catalog.pg_namespace n on n.oid = c.relnamespace\n" \
-	"   where c.relkind = 'S'\n" \
-	"     and n.nspname not in ('pg_catalog', 'information_schema', 'migkit')\n" \
-	"     and n.nspname !~ '^pg_(toast|temp_)'\n" \
-	"     and not exists (select 1 from pg_catalog.pg_depend d\n" \
-	"                      where d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n" \
-	"                        and d.objid = c.oid and d.deptype = 'e')\n" \
-	")"
-
-/*
- * SRC: every sequence's exact last_value and is_called.
- * pg_sequence_last_value() is the cheapest read there is (opening each
- * sequence relation is most of its cost), but it returns NULL when
- * is_called is false (a never-used sequence, or setval(s, v, false)).
- * Those rows alone are read again by generated SELECTs, 50 to a UNION ALL
- * run through one query_to_xml(): still one query, no object created on
- * the server, and about 60 us per sequence where a query_to_xml() each
- * costs 110 (a much longer UNION ALL costs more again: its planning grows
- * faster than linearly).  SRC's bounds are not read: DST's decide.
- */
-static const char seq_read_src_sql[] =
-	SEQ_CATALOG_SQL ", fast as materialized (\n"
-	"  select s.*, case when s.readable then pg_catalog.pg_sequence_last_value(s.oid) end as lv\n"
-	"    from s\n"
-	"), chunk as (\n"
-	"  select pg_catalog.query_to_xml(pg_catalog.string_agg(pg_catalog.format(\n"
-	"           'select %s as o, last_value as v, is_called as c from %s', f.oid, f.qualified), ' union all '),\n"
-	"           false, false, '') as x\n"
-	"    from (select f.oid, f.qualified, pg_catalog.row_number() over () / 50 as n\n"
-	"            from fast f where f.readable and f.lv is null) f\n"
-	"   group by f.n\n"
-	"), slow as (\n"
-	"  select r.o::pg_catalog.oid as oid, r.v::pg_catalog.int8 as v, r.c::pg_catalog.bool as c\n"
-	"    from chunk,\n"
-	"         rows from (pg_catalog.unnest(pg_catalog.xpath('/table/row/o/text()', chunk.x)::pg_catalog.text[]),\n"
-	"                    pg_catalog.unnest(pg_catalog.xpath('/table/row/v/text()', chunk.x)::pg_catalog.text[]),\n"
-	"                    pg_catalog.unnest(pg_catalog.xpath('/table/row/c/text()', chunk.x)::pg_catalog.text[])) as r(o, v, c)\n"
-	")\n"
-	"select f.oid, f.nspname, f.relname, f.qualified, f.readable, f.writable,\n"
-	"       coalesce(f.lv, slow.v) as last_value,\n"
-	"       case when f.lv is not null then true\n"
-	"            when slow.oid is not null then slow.c\n"
-	"            when f.readable then false end as is_called,\n"
-	"       null, null, null\n"
-	"  from fast f left join slow on slow.oid = f.oid";
+#include "sequences.h"
 
 /*
  * DST: every sequence's bounds and its value before the copy, only shown.
@@ -94,7 +34,7 @@ static const char seq_read_src_sql[] =
  * once, for the apply after it too.
  */
 static const char seq_read_dst_sql[] =
-	SEQ_CATALOG_SQL ", fast as materialized (\n"
+	SEQUENCES_CATALOG_CTE ", fast as materialized (\n"
 	"  select s.*, case when s.readable then pg_catalog.pg_sequence_last_value(s.oid) end as lv\n"
 	"    from s\n"
 	")\n"
@@ -102,8 +42,6 @@ static const char seq_read_dst_sql[] =
 	"       case when lv is not null then true when readable then false end,\n"
 	"       q.seqincrement, q.seqmin, q.seqmax\n"
 	"  from fast f join pg_catalog.pg_sequence q on q.seqrelid = f.oid";
-
-enum { R_OID, R_NSP, R_REL, R_QUAL, R_READABLE, R_WRITABLE, R_LAST, R_CALLED, R_INCR, R_MIN, R_MAX, R_NCOLS };
 
 /* Which server we talk to, to refuse copying a database onto itself. */
 static const char seq_identity_sql[] =
@@ -283,18 +221,18 @@ seq_set_load(seq_set *set, const char *side, PGresult *res)
 	for (i = 0; i < set->n; i++) {
 		seq_row *r = &set->rows[i];
 
-		r->oid = PQgetvalue(res, i, R_OID);
-		r->nspname = PQgetvalue(res, i, R_NSP);
-		r->relname = PQgetvalue(res, i, R_REL);
-		r->qualified = PQgetvalue(res, i, R_QUAL);
-		r->readable = to_bool(pg_value(res, i, R_READABLE));
-		r->writable = to_bool(pg_value(res, i, R_WRITABLE));
-		r->known = pg_value(res, i, R_LAST) != NULL;
-		r->last_value = to_ll(pg_value(res, i, R_LAST));
-		r->is_called = to_bool(pg_value(res, i, R_CALLED));
-		r->increment = to_ll(pg_value(res, i, R_INCR));
-		r->min = to_ll(pg_value(res, i, R_MIN));
-		r->max = to_ll(pg_value(res, i, R_MAX));
+		r->oid = PQgetvalue(res, i, SEQCOL_OID);
+		r->nspname = PQgetvalue(res, i, SEQCOL_NSP);
+		r->relname = PQgetvalue(res, i, SEQCOL_REL);
+		r->qualified = PQgetvalue(res, i, SEQCOL_QUAL);
+		r->readable = to_bool(pg_value(res, i, SEQCOL_READABLE));
+		r->writable = to_bool(pg_value(res, i, SEQCOL_WRITABLE));
+		r->known = pg_value(res, i, SEQCOL_LAST) != NULL;
+		r->last_value = to_ll(pg_value(res, i, SEQCOL_LAST));
+		r->is_called = to_bool(pg_value(res, i, SEQCOL_CALLED));
+		r->increment = to_ll(pg_value(res, i, SEQCOL_INCR));
+		r->min = to_ll(pg_value(res, i, SEQCOL_MIN));
+		r->max = to_ll(pg_value(res, i, SEQCOL_MAX));
 	}
 	qsort(set->rows, (size_t) set->n, sizeof(seq_row), seq_row_cmp);
 }
@@ -804,14 +742,14 @@ seq_first_ready(PGconn *a, PGconn *b)
 static bool
 seq_read_both(PGconn *src, PGconn *dst, seq_set *sset, seq_set *dset)
 {
-	const char *const sqls[2] = {seq_read_src_sql, seq_read_dst_sql};
+	const char *const sqls[2] = {sequences_read_sql, seq_read_dst_sql};
 	PGconn *conns[2] = {src, dst};
 	seq_set *sets[2] = {sset, dset};
 	const char *const sides[2] = {"SRC", "DST"};
 	bool sent[2], ok = true;
 	int first, k;
 
-	sent[0] = pg_send(src, "SRC", seq_read_src_sql, 0, NULL);
+	sent[0] = pg_send(src, "SRC", sequences_read_sql, 0, NULL);
 	sent[1] = pg_send(dst, "DST", seq_read_dst_sql, 0, NULL);
 	first = sent[0] && sent[1] ? seq_first_ready(src, dst) : 0;
 	for (k = 0; k < 2; k++) {
