@@ -68,17 +68,6 @@ kit() {
 	render_kit "$KITS/$name.yml" "$KITS/$name"
 }
 
-# wait_for SIDE DB SQL EXPECTED: polls until the query answers EXPECTED (30 s).
-wait_for() {
-	local i got
-	for i in $(seq 1 60); do
-		got=$(pg_sql "$1" "$2" "$3")
-		[ "$got" = "$4" ] && return 0
-		sleep 0.5
-	done
-	fail "$1/$2: '$3' gave '$got', not '$4'"
-}
-
 # src_stop / src_start: stop SRC and start it again on the same port and data.
 src_stop() {
 	as_pg "$(pg_bindir)/pg_ctl" -D "$SRC_DIR/data" -m fast -w stop >/dev/null
@@ -89,7 +78,7 @@ src_start() {
 
 # as_app SQL: runs SQL on SRC/app as the application role.
 as_app() {
-	psql -X -w -At -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$SRC_PORT" -U app_user -d app -c "$1"
+	as_role app_user SRC app "$1"
 }
 
 @test "create-pub -n shows FOR ALL TABLES with the heartbeat and changes nothing" {

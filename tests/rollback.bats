@@ -29,28 +29,10 @@ insert into sales.orders select g, g from generate_series(1, 500) g;
 SQL
 
 	KITS=$BATS_FILE_TMPDIR/kits
-	mkdir -p "$KITS/tpl"
+	mkdir -p "$KITS"
 	export KITS
-	cat >"$KITS/tpl/re-routing" <<'HOOK'
-#!/usr/bin/env bash
-# re-routing for the tests: the clients connect to data/app-target.
-set -euo pipefail
-# shellcheck source=kit/lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/kit/lib.sh"
-mk_init "Usage: re-routing [--to dst|src]" "$@"
-to=dst
-[ "${MK_ARGS[0]:-}" != --to ] || to=${MK_ARGS[1]:-}
-case $to in
-dst) conn=$DSTPG ;;
-src) conn=$SRCPG ;;
-*) usage_error "--to takes dst or src" ;;
-esac
-printf '%s\n' "$conn" >"$DIRPATH/data/app-target.tmp"
-mv "$DIRPATH/data/app-target.tmp" "$DIRPATH/data/app-target"
-say "the application now connects to $to"
-HOOK
 	write_config "$KITS/app.yml" SRC app DST app "app_roles: [app_user]" "seq_shift: 1000"
-	"$MIGKIT" render -q -t "$KITS/tpl" -o "$KITS/app" "$KITS/app.yml"
+	"$MIGKIT" render -q -t "$MIGKIT_SRCDIR/examples/demo/templates" -o "$KITS/app" "$KITS/app.yml"
 	render_kit "$KITS/app.yml" "$KITS/dflt"
 	grep -E '^export SRCPG=' "$KITS/app/activate" | sed 's/^export SRCPG=//' >"$KITS/app/data/app-target"
 	"$KITS/app/create-pub" -y >/dev/null
@@ -82,35 +64,9 @@ setup() {
 
 # as_app SIDE SQL: runs SQL on SIDE/app as the application's role.
 as_app() {
-	local portvar="${1}_PORT"
-	psql -X -w -At -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "${!portvar}" -U app_user -d app -c "$2"
+	as_role app_user "$1" app "$2"
 }
 
-# wait_for SIDE DB SQL EXPECTED: polls until the query answers EXPECTED (30 s).
-wait_for() {
-	local i got
-	for i in $(seq 1 60); do
-		got=$(pg_sql "$1" "$2" "$3")
-		[ "$got" = "$4" ] && return 0
-		sleep 0.5
-	done
-	fail "$1/$2: '$3' gave '$got', not '$4'"
-}
-
-# client ID: inserts rows (ID, 1), (ID, 2)... as app_user wherever
-# data/app-target points, and logs each one it saw committed in client.ID,
-# until the file "stop" appears.
-client() {
-	local id=$1 n=0 target
-	while [ ! -e "$BATS_FILE_TMPDIR/stop" ]; do
-		n=$((n + 1))
-		target=$(sed 's|^postgres://[^@]*@|postgres://app_user@|' "$KITS/app/data/app-target")
-		if psql -X -w -q -d "$target" -c "insert into public.writes values ($id, $n)" >/dev/null 2>&1; then
-			printf '%s %s %s\n' "${EPOCHREALTIME/./}" "$id" "$n" >>"$BATS_FILE_TMPDIR/client.$id"
-		fi
-		sleep 0.03
-	done
-}
 
 @test "create-reverse refuses while the forward subscription is enabled" {
 	pg_sql DST app "alter subscription sub_pg_src_app enable"

@@ -12,3 +12,36 @@ export MIGKIT MIGKIT_SRCDIR
 
 # shellcheck source=tests/test_helper/pg.bash
 . "$MIGKIT_SRCDIR/tests/test_helper/pg.bash"
+
+# wait_for SIDE DB SQL EXPECTED: polls until the query answers EXPECTED (30 s).
+wait_for() {
+	local i got
+	for i in $(seq 1 60); do
+		got=$(pg_sql "$1" "$2" "$3")
+		[ "$got" = "$4" ] && return 0
+		sleep 0.5
+	done
+	fail "$1/$2: '$3' gave '$got', not '$4'"
+}
+
+# as_role ROLE SIDE DB SQL: runs SQL as ROLE (the application, say).
+as_role() {
+	local portvar="${2}_PORT"
+	psql -X -w -At -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "${!portvar}" -U "$1" -d "$3" -c "$4"
+}
+
+# client ID: an application client for the cutover and rollback tests: it
+# inserts rows (ID, 1), (ID, 2)... into public.writes as app_user wherever
+# $KITS/app/data/app-target points, and logs each commit it saw ("microseconds
+# ID N") in $BATS_FILE_TMPDIR/client.ID, until the file "stop" appears there.
+client() {
+	local id=$1 n=0 target
+	while [ ! -e "$BATS_FILE_TMPDIR/stop" ]; do
+		n=$((n + 1))
+		target=$(sed 's|^postgres://[^@]*@|postgres://app_user@|' "$KITS/app/data/app-target")
+		if psql -X -w -q -d "$target" -c "insert into public.writes values ($id, $n)" >/dev/null 2>&1; then
+			printf '%s %s %s\n' "${EPOCHREALTIME/./}" "$id" "$n" >>"$BATS_FILE_TMPDIR/client.$id"
+		fi
+		sleep 0.03
+	done
+}
