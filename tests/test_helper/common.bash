@@ -15,8 +15,8 @@ export MIGKIT MIGKIT_SRCDIR
 
 # wait_for SIDE DB SQL EXPECTED: polls until the query answers EXPECTED (30 s).
 wait_for() {
-	local i got
-	for i in $(seq 1 60); do
+	local got
+	for _ in $(seq 1 60); do
 		got=$(pg_sql "$1" "$2" "$3")
 		[ "$got" = "$4" ] && return 0
 		sleep 0.5

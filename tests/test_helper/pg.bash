@@ -39,7 +39,7 @@ port_is_free() {
 # pg_start NAME [postgresql.conf line]...: starts a cluster and exports
 # NAME_PORT and NAME_DIR.  Extra lines override the defaults.
 pg_start() {
-	local name=$1 bindir dir port try
+	local name=$1 bindir dir port
 	shift
 	bindir=$(pg_bindir) || return 1
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/migkit-pg-$name.XXXXXX")
@@ -67,7 +67,7 @@ pg_start() {
 	} | as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
 	printf 'host all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n' |
 		as_pg tee "$dir/data/pg_hba.conf" >/dev/null
-	for try in 1 2 3 4 5 6 7 8; do
+	for _ in 1 2 3 4 5 6 7 8; do
 		port=$((20000 + RANDOM % 30000))
 		port_is_free "$port" || continue
 		if as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "-p $port" -w -t 60 start >/dev/null 2>&1; then
