@@ -420,8 +420,16 @@ cmd_render(int argc, char **argv)
 	if (!write_kit(kit_dir, context, files, nfiles, quiet))
 		goto done;
 	if (!quiet) {
+		strbuf next;
+		char *activate = xasprintf("%s/activate", kit_dir);
+
+		sb_init(&next);
+		if (!shell_quote(&next, activate))
+			sb_append(&next, activate);		/* a path with a line break: shown as it is */
 		printf("rendered the kit for %s in %s (%d files)\n", context, kit_dir, nfiles);
-		printf("next: . %s/activate && ./check-user\n", kit_dir);
+		printf("next: . %s && ./check-user\n", next.data);
+		sb_free(&next);
+		free(activate);
 	}
 	result = RESULT_OK;
 
