@@ -40,22 +40,7 @@ SQL
 	KITS=$BATS_FILE_TMPDIR/kits
 	mkdir -p "$KITS"
 	export KITS
-	# The application's routing for these tests is the demo's: clients
-	# connect to what data/app-target holds; the re-routing hook rewrites it.
-	write_config "$KITS/app.yml" SRC app DST app "app_roles: [app_user]" "seq_shift: 100"
-	"$MIGKIT" render -q -t "$MIGKIT_SRCDIR/examples/demo/templates" -o "$KITS/app" "$KITS/app.yml"
-	render_kit "$KITS/app.yml" "$KITS/dflt"
-	grep -E '^export SRCPG=' "$KITS/app/activate" | sed 's/^export SRCPG=//' >"$KITS/app/data/app-target"
-	"$KITS/app/create-pub" -y >/dev/null
-	"$KITS/app/create-sub" -y >/dev/null 2>&1
-	local i
-	for i in $(seq 1 60); do
-		[ "$(pg_sql DST app "select count(*) from pg_subscription_rel where srsubstate <> 'r'")" = 0 ] &&
-			[ "$(pg_sql DST app "select count(*) from pg_subscription_rel")" = 4 ] && return 0
-		sleep 0.5
-	done
-	echo "the subscription did not sync" >&2
-	return 1
+	app_kit_streaming 100 4
 }
 
 teardown_file() {

@@ -31,16 +31,7 @@ SQL
 	KITS=$BATS_FILE_TMPDIR/kits
 	mkdir -p "$KITS"
 	export KITS
-	write_config "$KITS/app.yml" SRC app DST app "app_roles: [app_user]" "seq_shift: 1000"
-	"$MIGKIT" render -q -t "$MIGKIT_SRCDIR/examples/demo/templates" -o "$KITS/app" "$KITS/app.yml"
-	render_kit "$KITS/app.yml" "$KITS/dflt"
-	grep -E '^export SRCPG=' "$KITS/app/activate" | sed 's/^export SRCPG=//' >"$KITS/app/data/app-target"
-	"$KITS/app/create-pub" -y >/dev/null
-	"$KITS/app/create-sub" -y >/dev/null 2>&1
-	for i in $(seq 1 60); do
-		[ "$(pg_sql DST app "select count(*) filter (where srsubstate = 'r') || '/' || count(*) from pg_subscription_rel")" = 3/3 ] && break
-		sleep 0.5
-	done
+	app_kit_streaming 1000 3
 	"$KITS/app/cutover" -y >"$BATS_FILE_TMPDIR/cutover.out" 2>&1 || {
 		cat "$BATS_FILE_TMPDIR/cutover.out" >&2
 		return 1

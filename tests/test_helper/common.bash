@@ -45,3 +45,25 @@ client() {
 		sleep 0.03
 	done
 }
+
+# app_kit_streaming SHIFT TABLES: renders $KITS/app (app_roles app_user, the
+# demo's re-routing hook, which points data/app-target at a side) and
+# $KITS/dflt (the default hooks) for SRC/app -> DST/app, points the
+# application at SRC, and starts replication with the kit's create-pub and
+# create-sub; returns once all TABLES tables of the subscription stream.
+app_kit_streaming() {
+	write_config "$KITS/app.yml" SRC app DST app "app_roles: [app_user]" "seq_shift: $1"
+	"$MIGKIT" render -q -t "$MIGKIT_SRCDIR/examples/demo/templates" -o "$KITS/app" "$KITS/app.yml"
+	render_kit "$KITS/app.yml" "$KITS/dflt"
+	grep -E '^export SRCPG=' "$KITS/app/activate" | sed 's/^export SRCPG=//' >"$KITS/app/data/app-target"
+	"$KITS/app/create-pub" -y >/dev/null
+	"$KITS/app/create-sub" -y >/dev/null 2>&1
+	local _
+	for _ in $(seq 1 60); do
+		[ "$(pg_sql DST app "select count(*) filter (where srsubstate = 'r') || '/' || count(*) from pg_subscription_rel")" = "$2/$2" ] &&
+			return 0
+		sleep 0.5
+	done
+	echo "the subscription did not sync" >&2
+	return 1
+}
