@@ -66,6 +66,9 @@ void url_encode(strbuf *sb, const char *s);
 /* Parses a whole decimal integer; false when s is not one. */
 bool parse_long(const char *s, long *out);
 
+/* Parses a finite decimal number (fractions allowed); false when s is not one. */
+bool parse_double(const char *s, double *out);
+
 /* Monotonic clock in seconds. */
 double now_seconds(void);
 

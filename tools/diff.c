@@ -98,7 +98,6 @@ parse_options(int argc, char **argv, diff_options *opt, bool *help)
 	};
 	int c, modes = 0;
 	long n;
-	char *end;
 
 	optind = 1;
 	opterr = 0;				/* errors are reported here, as "migkit diff: ..." */
@@ -126,9 +125,7 @@ parse_options(int argc, char **argv, diff_options *opt, bool *help)
 				opt->retries = (int) n;
 				break;
 			case OPT_DELAY:
-				opt->delay = strtod(optarg, &end);
-				if (*optarg == '\0' || *end != '\0' || !isfinite(opt->delay) ||
-					opt->delay < 0 || opt->delay > 3600) {
+				if (!parse_double(optarg, &opt->delay) || opt->delay < 0 || opt->delay > 3600) {
 					log_error("--delay must be a number of seconds from 0 to 3600, not \"%s\"", optarg);
 					return false;
 				}

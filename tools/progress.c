@@ -207,14 +207,9 @@ progress_help(void)
 static bool
 parse_seconds(const char *s, double *out)
 {
-	char	   *end;
-	double		v;
+	double v;
 
-	if (s == NULL || *s == '\0')
-		return false;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || *end != '\0' || !isfinite(v) || v <= 0)
+	if (!parse_double(s, &v) || v <= 0)
 		return false;
 	*out = v;
 	return true;
