@@ -53,11 +53,6 @@ setup() {
 	load test_helper/common
 }
 
-# as_app SIDE SQL: runs SQL on SIDE/app as the application's role.
-as_app() {
-	as_role app_user "$1" app "$2"
-}
-
 
 @test "cutover refuses while re-routing is the default hook, and changes nothing" {
 	run -1 "$KITS/dflt/cutover" -y

@@ -76,11 +76,6 @@ src_start() {
 	as_pg "$(pg_bindir)/pg_ctl" -D "$SRC_DIR/data" -l "$SRC_DIR/server.log" -o "-p $SRC_PORT" -w -t 60 start >/dev/null
 }
 
-# as_app SQL: runs SQL on SRC/app as the application role.
-as_app() {
-	as_role app_user SRC app "$1"
-}
-
 @test "create-pub -n shows FOR ALL TABLES with the heartbeat and changes nothing" {
 	run -0 "$KITS/app/create-pub" -n
 	assert_output --partial "create table if not exists migkit.heartbeat"
@@ -232,13 +227,13 @@ sales.orders'
 
 @test "disable-src fences the application's writes, admin and replication keep working; --undo lifts it" {
 	local fence=$KITS/app/data/fence.json pid rc
-	as_app "insert into public.items values (1001, 'before')"
+	as_app SRC "insert into public.items values (1001, 'before')"
 
 	run -0 "$KITS/app/disable-src" -n
 	assert_output --partial "app_user"
 	assert_output --partial 'alter role app_user in database app set default_transaction_read_only = on;'
 	[ ! -e "$fence" ]
-	as_app "insert into public.items values (1002, 'dry run')"
+	as_app SRC "insert into public.items values (1002, 'dry run')"
 	run -2 "$KITS/app/disable-src" </dev/null
 	[ ! -e "$fence" ]
 
@@ -255,7 +250,7 @@ sales.orders'
 	run -0 jq -c '[.database, .roles]' "$fence"
 	assert_output '["app",[{"role":"app_user","previous":null}]]'
 
-	run -1 --separate-stderr as_app "insert into public.items values (1003, 'fenced')"
+	run -1 --separate-stderr as_app SRC "insert into public.items values (1003, 'fenced')"
 	[[ $stderr == *"cannot execute INSERT in a read-only transaction"* ]]
 	# The admin still writes, and replication still carries it to DST.
 	pg_sql SRC app "insert into public.items values (1004, 'admin')"
@@ -266,9 +261,9 @@ sales.orders'
 
 	run -0 "$KITS/app/disable-src" --undo -n
 	assert_output --partial 'alter role app_user in database app reset default_transaction_read_only;'
-	run -1 as_app "insert into public.items values (1005, 'still fenced')"
+	run -1 as_app SRC "insert into public.items values (1005, 'still fenced')"
 	run -0 "$KITS/app/disable-src" --undo -y
-	as_app "insert into public.items values (1006, 'after')"
+	as_app SRC "insert into public.items values (1006, 'after')"
 	[ ! -e "$fence" ]
 	assert_equal "$(pg_sql SRC app "select count(*) from pg_db_role_setting s join pg_roles r on r.oid = s.setrole where r.rolname = 'app_user'")" 0
 	run -0 "$KITS/app/disable-src" --undo -y

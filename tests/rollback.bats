@@ -53,11 +53,6 @@ setup() {
 	load test_helper/common
 }
 
-# as_app SIDE SQL: runs SQL on SIDE/app as the application's role.
-as_app() {
-	as_role app_user "$1" app "$2"
-}
-
 
 @test "create-reverse refuses while the forward subscription is enabled" {
 	pg_sql DST app "alter subscription sub_pg_src_app enable"

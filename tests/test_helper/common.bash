@@ -30,6 +30,12 @@ as_role() {
 	psql -X -w -At -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "${!portvar}" -U "$1" -d "$3" -c "$4"
 }
 
+# as_app SIDE SQL: runs SQL on SIDE/app as app_user, the application role of
+# the replication, cutover and rollback tests.
+as_app() {
+	as_role app_user "$1" app "$2"
+}
+
 # client ID: an application client for the cutover and rollback tests: it
 # inserts rows (ID, 1), (ID, 2)... into public.writes as app_user wherever
 # $KITS/app/data/app-target points, and logs each commit it saw ("microseconds
