@@ -24,7 +24,6 @@ extern const char *progname;	/* "migkit" or "migkit seq" for messages */
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-extern bool log_quiet;		/* suppress log_info */
 
 void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);

@@ -14,7 +14,6 @@
 #include "core.h"
 
 const char *progname = "migkit";
-bool log_quiet = false;
 
 static void
 log_line(const char *level, const char *fmt, va_list ap)
@@ -49,8 +48,6 @@ log_info(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (log_quiet)
-		return;
 	va_start(ap, fmt);
 	log_line("", fmt, ap);
 	va_end(ap);
