@@ -12,14 +12,14 @@
 #include <stdio.h>
 
 /* Exit status, as diff(1): only main() turns a result into one of these. */
-#define EXIT_DONE	0	/* done, all good */
-#define EXIT_NEGATIVE	1	/* a negative answer: differences, not in sync, blocker */
-#define EXIT_TROUBLE	2	/* error: usage, config, connection, SQL */
+#define EXIT_DONE     0 /* done, all good */
+#define EXIT_NEGATIVE 1 /* a negative answer: differences, not in sync, blocker */
+#define EXIT_TROUBLE  2 /* error: usage, config, connection, SQL */
 
 /* A command's result, returned up to main(). */
 typedef enum { RESULT_OK = 0, RESULT_NEGATIVE = 1, RESULT_ERROR = 2 } result_t;
 
-extern const char *progname;	/* "migkit" or "migkit seq" for messages */
+extern const char *progname; /* "migkit" or "migkit seq" for messages */
 
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -33,9 +33,9 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A growable NUL-terminated string. */
 typedef struct strbuf {
-	char   *data;
-	size_t	len;
-	size_t	cap;
+	char *data;
+	size_t len;
+	size_t cap;
 } strbuf;
 
 void sb_init(strbuf *sb);
@@ -46,7 +46,7 @@ void sb_append_len(strbuf *sb, const char *s, size_t len);
 void sb_append_char(strbuf *sb, char c);
 void sb_printf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_vprintf(strbuf *sb, const char *fmt, va_list ap);
-char *sb_steal(strbuf *sb);	/* the string; sb is left empty */
+char *sb_steal(strbuf *sb); /* the string; sb is left empty */
 
 /*
  * Appends s to sb as one shell word: bare when it is made only of safe

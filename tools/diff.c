@@ -94,18 +94,27 @@ parse_options(int argc, char **argv, diff_options *opt, bool *help)
 		{"src", required_argument, NULL, OPT_SRC},
 		{"dst", required_argument, NULL, OPT_DST},
 		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
+		{NULL, 0, NULL, 0},
 	};
 	int c, modes = 0;
 	long n;
 
 	optind = 1;
-	opterr = 0;				/* errors are reported here, as "migkit diff: ..." */
+	opterr = 0; /* errors are reported here, as "migkit diff: ..." */
 	while ((c = getopt_long(argc, argv, ":j:t:h", longopts, NULL)) != -1) {
 		switch (c) {
-			case OPT_COUNT: opt->mode = MODE_COUNT; modes++; break;
-			case OPT_ESTIMATE: opt->mode = MODE_ESTIMATE; modes++; break;
-			case OPT_CHECKSUM: opt->mode = MODE_CHECKSUM; modes++; break;
+			case OPT_COUNT:
+				opt->mode = MODE_COUNT;
+				modes++;
+				break;
+			case OPT_ESTIMATE:
+				opt->mode = MODE_ESTIMATE;
+				modes++;
+				break;
+			case OPT_CHECKSUM:
+				opt->mode = MODE_CHECKSUM;
+				modes++;
+				break;
 			case 'j':
 				if (!parse_long(optarg, &n) || n < 1 || n > MAX_JOBS) {
 					log_error("--jobs must be a whole number from 1 to %d, not \"%s\"", MAX_JOBS, optarg);
@@ -134,9 +143,7 @@ parse_options(int argc, char **argv, diff_options *opt, bool *help)
 			case OPT_SRC: opt->conninfo[SRC] = optarg; break;
 			case OPT_DST: opt->conninfo[DST] = optarg; break;
 			case 'h': *help = true; return true;
-			case ':':
-				log_error("option %s needs a value", argv[optind - 1]);
-				return false;
+			case ':': log_error("option %s needs a value", argv[optind - 1]); return false;
 			default:
 				if (optopt > 0 && optopt < 128 && strncmp(argv[optind - 1], "--", 2) != 0)
 					log_error("unknown option -%c", optopt);
@@ -205,8 +212,10 @@ judge_estimates(diff_run *run)
 			continue;
 		if (a < 0 || b < 0) {
 			t->status = TS_UNKNOWN;
-			t->note = xasprintf("no estimate: %s never analyzed (run ANALYZE)",
-								a < 0 && b < 0 ? "both sides were" : a < 0 ? "SRC was" : "DST was");
+			t->note =
+				xasprintf("no estimate: %s never analyzed (run ANALYZE)", a < 0 && b < 0 ? "both sides were"
+																		  : a < 0        ? "SRC was"
+																						 : "DST was");
 		} else if (fabs(a - b) <= 0.1 * fmax(a, b))
 			t->status = TS_EQUAL;
 		else
@@ -310,8 +319,7 @@ verdict(const tally *n)
 {
 	if (n->tables[TS_ERROR] || n->seqs[TS_ERROR])
 		return RESULT_ERROR;
-	if (n->tables[TS_DIFFERENT] || n->tables[TS_MISSING] ||
-		n->seqs[TS_DIFFERENT] || n->seqs[TS_MISSING])
+	if (n->tables[TS_DIFFERENT] || n->tables[TS_MISSING] || n->seqs[TS_DIFFERENT] || n->seqs[TS_MISSING])
 		return RESULT_NEGATIVE;
 	return RESULT_OK;
 }
@@ -326,8 +334,9 @@ static void
 print_text(const diff_run *run, const tally *n, result_t r)
 {
 	bool est = run->opt->mode == MODE_ESTIMATE;
-	const char *headers[] = {"TABLE", "STATUS", est ? "SRC ROWS (EST.)" : "SRC ROWS",
-		est ? "DST ROWS (EST.)" : "DST ROWS", "TIME", "NOTE"};
+	const char *headers[] = {
+		"TABLE", "STATUS", est ? "SRC ROWS (EST.)" : "SRC ROWS", est ? "DST ROWS (EST.)" : "DST ROWS",
+		"TIME",  "NOTE"};
 	table *tab = table_new(6, headers);
 	FILE *out = stdout;
 	strbuf sb;
@@ -366,7 +375,8 @@ print_text(const diff_run *run, const tally *n, result_t r)
 		if (run->seqs[i]->status != TS_EQUAL && run->seqs[i]->status != TS_AHEAD)
 			unequal_seqs++;
 	if (unequal_seqs > 0) {
-		const char *sh[] = {"SEQUENCE", "STATUS", "SRC (last_value, is_called)", "DST (last_value, is_called)"};
+		const char *sh[] = {"SEQUENCE", "STATUS", "SRC (last_value, is_called)",
+							"DST (last_value, is_called)"};
 
 		tab = table_new(4, sh);
 		for (i = 0; i < run->nseqs; i++) {
@@ -383,7 +393,8 @@ print_text(const diff_run *run, const tally *n, result_t r)
 				else if (q->last_value[s] == NULL)
 					snprintf(v[s], sizeof(v[s]), "unreadable (no SELECT privilege)");
 				else
-					snprintf(v[s], sizeof(v[s]), "%s, %s", q->last_value[s], q->is_called[s] ? "true" : "false");
+					snprintf(v[s], sizeof(v[s]), "%s, %s", q->last_value[s],
+							 q->is_called[s] ? "true" : "false");
 			}
 			cells[0] = q->display;
 			cells[1] = q->status == TS_DIFFERENT ? "behind" : status_word(q->status);
@@ -411,21 +422,19 @@ print_text(const diff_run *run, const tally *n, result_t r)
 	}
 
 	sb_reset(&sb);
-	sb_printf(&sb, "%s%s%s: %d table%s (%d equal, %d different, %d missing",
-			  out_style(out, "bold"), verdict_word(r), out_style(out, "reset"),
-			  run->ntables, run->ntables == 1 ? "" : "s",
+	sb_printf(&sb, "%s%s%s: %d table%s (%d equal, %d different, %d missing", out_style(out, "bold"),
+			  verdict_word(r), out_style(out, "reset"), run->ntables, run->ntables == 1 ? "" : "s",
 			  n->tables[TS_EQUAL], n->tables[TS_DIFFERENT], n->tables[TS_MISSING]);
 	if (n->tables[TS_UNKNOWN])
 		sb_printf(&sb, ", %d unknown", n->tables[TS_UNKNOWN]);
 	if (n->tables[TS_ERROR])
 		sb_printf(&sb, ", %d error", n->tables[TS_ERROR]);
-	sb_printf(&sb, "), %d sequence%s (%d equal, %d ahead, %d behind, %d missing",
-			  run->nseqs, run->nseqs == 1 ? "" : "s",
-			  n->seqs[TS_EQUAL], n->seqs[TS_AHEAD], n->seqs[TS_DIFFERENT], n->seqs[TS_MISSING]);
+	sb_printf(&sb, "), %d sequence%s (%d equal, %d ahead, %d behind, %d missing", run->nseqs,
+			  run->nseqs == 1 ? "" : "s", n->seqs[TS_EQUAL], n->seqs[TS_AHEAD], n->seqs[TS_DIFFERENT],
+			  n->seqs[TS_MISSING]);
 	if (n->seqs[TS_ERROR])
 		sb_printf(&sb, ", %d unreadable", n->seqs[TS_ERROR]);
-	sb_printf(&sb, "); by %s%s in %s",
-			  est ? "planner estimate" : mode_word(run->opt->mode),
+	sb_printf(&sb, "); by %s%s in %s", est ? "planner estimate" : mode_word(run->opt->mode),
 			  est ? " (reltuples, approximate)" : "",
 			  format_duration(run->finished - run->started, dur, sizeof(dur)));
 	if (run->publication)
@@ -527,8 +536,10 @@ print_json(const diff_run *run, const tally *n, result_t r)
 		json_string(&j, "sequence", q->display);
 		json_string(&j, "schema", q->schema);
 		json_string(&j, "name", q->name);
-		json_string(&j, "status", q->status == TS_ERROR ? "unreadable" :
-					q->status == TS_DIFFERENT ? "behind" : status_word(q->status));
+		json_string(&j, "status",
+					q->status == TS_ERROR       ? "unreadable"
+					: q->status == TS_DIFFERENT ? "behind"
+												: status_word(q->status));
 		for (s = 0; s < 2; s++) {
 			const char *key = s == SRC ? "src" : "dst";
 
@@ -608,7 +619,8 @@ diff_run_all(diff_run *run)
 	for (i = 0; i < run->ntables; i++)
 		if (run->tables[i]->status == TS_PENDING)
 			pending++;
-	if (run->opt->mode != MODE_ESTIMATE && !diff_connect(run, pending < run->opt->jobs ? pending : run->opt->jobs))
+	if (run->opt->mode != MODE_ESTIMATE &&
+		!diff_connect(run, pending < run->opt->jobs ? pending : run->opt->jobs))
 		return RESULT_ERROR;
 
 	diff_measure_lag(run, &run->lag_start);

@@ -19,113 +19,113 @@ enum { SRC = 0, DST = 1 };
 typedef enum { MODE_COUNT, MODE_ESTIMATE, MODE_CHECKSUM } diff_mode;
 
 typedef enum {
-	TS_PENDING,			/* still being compared */
+	TS_PENDING, /* still being compared */
 	TS_EQUAL,
 	TS_DIFFERENT,
-	TS_MISSING,			/* on one side only */
-	TS_UNKNOWN,			/* --estimate without statistics */
-	TS_AHEAD,			/* a sequence whose DST value is past SRC's */
+	TS_MISSING, /* on one side only */
+	TS_UNKNOWN, /* --estimate without statistics */
+	TS_AHEAD,   /* a sequence whose DST value is past SRC's */
 	TS_ERROR,
 	TS_NSTATUS
 } table_status;
 
 typedef struct diff_options {
-	diff_mode	mode;
-	int			jobs;
-	char	  **patterns;		/* --table globs on schema.table */
-	int			npatterns;
-	int			retries;
-	double		delay;			/* seconds between re-checks */
-	bool		json;
+	diff_mode mode;
+	int jobs;
+	char **patterns; /* --table globs on schema.table */
+	int npatterns;
+	int retries;
+	double delay; /* seconds between re-checks */
+	bool json;
 	const char *conninfo[2];
 } diff_options;
 
 /* A table as one side has it. */
 typedef struct side_table {
-	bool		present;
-	bool		partitioned;
-	double		estimate;		/* reltuples summed over leaves; < 0 unknown */
+	bool present;
+	bool partitioned;
+	double estimate; /* reltuples summed over leaves; < 0 unknown */
 } side_table;
 
 /* One row that differs, by its key. */
 typedef struct row_diff {
-	const char *kind;			/* "missing", "extra", "changed" (on DST) */
-	char	  **values;			/* key values as text, nkeys of them */
-	char	   *pos;			/* where in the key space, for ordering */
-	int			seq;
+	const char *kind; /* "missing", "extra", "changed" (on DST) */
+	char **values;    /* key values as text, nkeys of them */
+	char *pos;        /* where in the key space, for ordering */
+	int seq;
 } row_diff;
 
 typedef struct diff_table {
-	char	   *schema;
-	char	   *name;
-	char	   *display;		/* schema.name, each part quoted when needed */
-	bool		compared;		/* in the migration's set (else only seen on SRC) */
-	char	   *src_oid;
-	side_table	side[2];
+	char *schema;
+	char *name;
+	char *display; /* schema.name, each part quoted when needed */
+	bool compared; /* in the migration's set (else only seen on SRC) */
+	char *src_oid;
+	side_table side[2];
 
 	/* From SRC's catalog: how a row is hashed and located. */
-	char	   *from[2];		/* FROM item per side: "ONLY s.t" or "s.t" */
-	char	   *hash_expr;		/* int8 hash of one row, over column names */
-	int			nkeys;
-	char	  **key_names;		/* raw column names of the key */
-	char	   *key_list;		/* quoted, comma-separated */
-	char	   *key_source;		/* "primary key" or "unique index x" */
+	char *from[2];   /* FROM item per side: "ONLY s.t" or "s.t" */
+	char *hash_expr; /* int8 hash of one row, over column names */
+	int nkeys;
+	char **key_names; /* raw column names of the key */
+	char *key_list;   /* quoted, comma-separated */
+	char *key_source; /* "primary key" or "unique index x" */
 
 	/* Results. */
 	table_status status;
-	long long	rows[2];		/* exact rows per side (count, checksum) */
-	bool		rows_known;
-	char	   *note;
-	double		started;
-	double		finished;
-	bool		rechecked;		/* a difference went away on re-check */
-	row_diff   *diffs;
-	int			ndiffs;
-	int			cap_diffs;
-	bool		truncated;		/* stopped listing rows at the limit */
+	long long rows[2]; /* exact rows per side (count, checksum) */
+	bool rows_known;
+	char *note;
+	double started;
+	double finished;
+	bool rechecked; /* a difference went away on re-check */
+	row_diff *diffs;
+	int ndiffs;
+	int cap_diffs;
+	bool truncated; /* stopped listing rows at the limit */
 
 	/* Work in flight (diff_compare.c). */
-	int			outstanding;	/* tasks queued or running */
-	long long (*range_rows)[2];	/* rows per side of each first-level range */
-	int			nranges;
-	bool		split;			/* the whole table was split into ranges */
+	int outstanding;            /* tasks queued or running */
+	long long (*range_rows)[2]; /* rows per side of each first-level range */
+	int nranges;
+	bool split; /* the whole table was split into ranges */
 } diff_table;
 
 typedef struct diff_sequence {
-	char	   *schema;
-	char	   *name;
-	char	   *display;
-	bool		present[2];
-	char	   *last_value[2];	/* NULL: unreadable */
-	bool		is_called[2];
-	long long	increment;		/* SRC's; the direction for "ahead" */
+	char *schema;
+	char *name;
+	char *display;
+	bool present[2];
+	char *last_value[2]; /* NULL: unreadable */
+	bool is_called[2];
+	long long increment; /* SRC's; the direction for "ahead" */
 	table_status status;
 } diff_sequence;
 
 /* How far DST's subscription was behind SRC's WAL at one moment. */
 typedef struct lag_sample {
-	bool		known;
-	char	   *src_lsn;
-	char	   *dst_lsn;
-	const char *source;			/* where dst_lsn came from */
-	long long	bytes;
+	bool known;
+	char *src_lsn;
+	char *dst_lsn;
+	const char *source; /* where dst_lsn came from */
+	long long bytes;
 } lag_sample;
 
 typedef struct diff_run {
 	diff_options *opt;
-	PGconn	  **conns[2];		/* up to opt->jobs connections per side */
-	int			nconns;			/* opened so far, per side */
+	PGconn **conns[2]; /* up to opt->jobs connections per side */
+	int nconns;        /* opened so far, per side */
 	diff_table **tables;
-	int			ntables;
+	int ntables;
 	diff_sequence **seqs;
-	int			nseqs;
-	bool		used_publication;
-	char	   *publication;
-	lag_sample	lag_start;
-	lag_sample	lag_end;
-	double		started;
-	double		finished;
-	bool		failed;			/* an error that stopped the run */
+	int nseqs;
+	bool used_publication;
+	char *publication;
+	lag_sample lag_start;
+	lag_sample lag_end;
+	double started;
+	double finished;
+	bool failed; /* an error that stopped the run */
 } diff_run;
 
 extern const char *const side_name[2];

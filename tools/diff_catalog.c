@@ -169,24 +169,23 @@ static const char lag_dst_sql[] =
  * policy fail the query rather than hide rows, and make every session
  * read-only.
  */
-static const char setup_sql[] =
-	"select pg_catalog.set_config('datestyle', 'ISO, YMD', false),\n"
-	"       pg_catalog.set_config('intervalstyle', 'postgres', false),\n"
-	"       pg_catalog.set_config('extra_float_digits', '3', false),\n"
-	"       pg_catalog.set_config('timezone', 'UTC', false),\n"
-	"       pg_catalog.set_config('bytea_output', 'hex', false),\n"
-	"       pg_catalog.set_config('lc_monetary', 'C', false),\n"
-	"       pg_catalog.set_config('search_path', '', false),\n"
-	"       pg_catalog.set_config('row_security', 'off', false),\n"
-	"       pg_catalog.set_config('statement_timeout', '0', false),\n"
-	"       pg_catalog.set_config('default_transaction_read_only', 'on', false)";
+static const char setup_sql[] = "select pg_catalog.set_config('datestyle', 'ISO, YMD', false),\n"
+								"       pg_catalog.set_config('intervalstyle', 'postgres', false),\n"
+								"       pg_catalog.set_config('extra_float_digits', '3', false),\n"
+								"       pg_catalog.set_config('timezone', 'UTC', false),\n"
+								"       pg_catalog.set_config('bytea_output', 'hex', false),\n"
+								"       pg_catalog.set_config('lc_monetary', 'C', false),\n"
+								"       pg_catalog.set_config('search_path', '', false),\n"
+								"       pg_catalog.set_config('row_security', 'off', false),\n"
+								"       pg_catalog.set_config('statement_timeout', '0', false),\n"
+								"       pg_catalog.set_config('default_transaction_read_only', 'on', false)";
 
 bool
 diff_session_setup(PGconn *conn, const char *side)
 {
 	if (PQserverVersion(conn) < 120000) {
-		log_error("%s runs PostgreSQL %d.%d: migkit diff needs 12 or later",
-				  side, PQserverVersion(conn) / 10000, PQserverVersion(conn) / 100 % 100);
+		log_error("%s runs PostgreSQL %d.%d: migkit diff needs 12 or later", side,
+				  PQserverVersion(conn) / 10000, PQserverVersion(conn) / 100 % 100);
 		return false;
 	}
 	return pg_exec(conn, side, setup_sql, 0, NULL);
@@ -297,8 +296,8 @@ lag_sample_clear(lag_sample *lag)
 
 /* Runs one query on both sides at once (first connection of each). */
 static bool
-query_both(diff_run *run, const char *const sql[2], int nparams,
-		   const char *const *params[2], PGresult *res[2])
+query_both(diff_run *run, const char *const sql[2], int nparams, const char *const *params[2],
+		   PGresult *res[2])
 {
 	bool sent[2] = {false, false};
 	int s;
@@ -306,8 +305,7 @@ query_both(diff_run *run, const char *const sql[2], int nparams,
 	res[SRC] = res[DST] = NULL;
 	for (s = 0; s < 2; s++)
 		if (sql[s])
-			sent[s] = pg_send(run->conns[s][0], side_name[s], sql[s],
-							  params[s] ? nparams : 0, params[s]);
+			sent[s] = pg_send(run->conns[s][0], side_name[s], sql[s], params[s] ? nparams : 0, params[s]);
 	for (s = 0; s < 2; s++)
 		if (sent[s])
 			res[s] = pg_receive(run->conns[s][0], side_name[s], sql[s]);
@@ -394,7 +392,7 @@ merge_tables(diff_run *run, PGresult *res[2])
 		t = find_table(run, PQgetvalue(res[DST], i, 0), PQgetvalue(res[DST], i, 1));
 		if (t == NULL) {
 			t = add_table(run, res[DST], i, &cap);
-			t->compared = true;		/* only on DST: reported */
+			t->compared = true; /* only on DST: reported */
 		}
 		set_side(&t->side[DST], res[DST], i);
 	}
@@ -445,11 +443,11 @@ merge_tables(diff_run *run, PGresult *res[2])
  */
 typedef struct col_info {
 	const char *quoted;
-	bool		notnull;
-	const char *kind;		/* fn, text, tstz, date, bool, record */
+	bool notnull;
+	const char *kind; /* fn, text, tstz, date, bool, record */
 	const char *fn;
-	int			ordinal;
-	char	   *value;		/* what fn hashes */
+	int ordinal;
+	char *value; /* what fn hashes */
 } col_info;
 
 /*
@@ -466,16 +464,18 @@ column_value(const col_info *c)
 	if (strcmp(c->kind, "tstz") == 0)
 		return xasprintf("pg_catalog.timezone('00:00'::pg_catalog.interval, %s)", q);
 	if (strcmp(c->kind, "date") == 0)
-		return xasprintf("case when pg_catalog.isfinite(%s) then %s operator(pg_catalog.-) '2000-01-01'::pg_catalog.date"
-						 " when %s operator(pg_catalog.>) '2000-01-01'::pg_catalog.date then 2147483647"
-						 " else -2147483647 end", q, q, q);
+		return xasprintf(
+			"case when pg_catalog.isfinite(%s) then %s operator(pg_catalog.-) '2000-01-01'::pg_catalog.date"
+			" when %s operator(pg_catalog.>) '2000-01-01'::pg_catalog.date then 2147483647"
+			" else -2147483647 end",
+			q, q, q);
 	if (strcmp(c->kind, "text") == 0)
 		return xasprintf("%s::pg_catalog.text", q);
 	return xstrdup(q);
 }
 
-#define GROUP_SIZE	4
-#define CHAIN_LINKS	50
+#define GROUP_SIZE  4
+#define CHAIN_LINKS 50
 
 /* One group of nullable columns cols[idx[0..n-1]]: innermost seed is seed. */
 static char *
@@ -489,11 +489,10 @@ nullable_group(const col_info *cols, const int *idx, int n, const char *seed)
 		char *next;
 
 		if (i == n - 1 && strcmp(seed, "0") == 0)
-			next = xasprintf("coalesce(%s(%s, %d), %d)", c->fn, c->value,
-							 c->ordinal, c->ordinal);
+			next = xasprintf("coalesce(%s(%s, %d), %d)", c->fn, c->value, c->ordinal, c->ordinal);
 		else
-			next = xasprintf("coalesce(%s(%s, %s), pg_catalog.hashint8extended(%s, %d))",
-							 c->fn, c->value, inner, inner, c->ordinal);
+			next = xasprintf("coalesce(%s(%s, %s), pg_catalog.hashint8extended(%s, %d))", c->fn, c->value,
+							 inner, inner, c->ordinal);
 		free(inner);
 		inner = next;
 	}
@@ -507,8 +506,8 @@ chain_link(char **chain, char **segments, int *links, char *link_fmt_result)
 	free(*chain);
 	*chain = link_fmt_result;
 	if (++*links % CHAIN_LINKS == 0) {
-		char *mixed = *segments ? xasprintf("pg_catalog.hashint8extended(%s, %s)", *chain, *segments)
-			: xstrdup(*chain);
+		char *mixed =
+			*segments ? xasprintf("pg_catalog.hashint8extended(%s, %s)", *chain, *segments) : xstrdup(*chain);
 
 		free(*segments);
 		*segments = mixed;
@@ -524,7 +523,7 @@ build_hash_expr(const col_info *cols, int n)
 	int *group = xcalloc((size_t) n + 1, sizeof(int));
 	int i, ng = 0, nrec = 0, links = 0, seed_col = -1;
 	char *chain, *segments = NULL, *result;
-	bool bare;			/* chain is a column or a constant: cheap to repeat */
+	bool bare; /* chain is a column or a constant: cheap to repeat */
 
 	/* A NOT NULL bigint (often the key) seeds the chain as it is. */
 	for (i = 0; i < n && seed_col < 0; i++)
@@ -553,7 +552,7 @@ build_hash_expr(const col_info *cols, int n)
 	/* Nullable columns, in groups. */
 	for (i = 0; i <= n; i++) {
 		bool member = i < n && !cols[i].notnull && strcmp(cols[i].kind, "record") != 0 &&
-			strcmp(cols[i].kind, "bool") != 0;
+					  strcmp(cols[i].kind, "bool") != 0;
 
 		if (member)
 			group[ng++] = i;
@@ -579,13 +578,13 @@ build_hash_expr(const col_info *cols, int n)
 		if (strcmp(c->kind, "record") == 0 || i == seed_col)
 			continue;
 		if (strcmp(c->kind, "bool") == 0)
-			chain_link(&chain, &segments, &links,
-					   xasprintf("pg_catalog.hashint8extended(%s, case when %s then %d when not %s then %d else %d end)",
-								 chain, c->quoted, 3 * c->ordinal, c->quoted, 3 * c->ordinal + 1,
-								 3 * c->ordinal + 2));
+			chain_link(
+				&chain, &segments, &links,
+				xasprintf(
+					"pg_catalog.hashint8extended(%s, case when %s then %d when not %s then %d else %d end)",
+					chain, c->quoted, 3 * c->ordinal, c->quoted, 3 * c->ordinal + 1, 3 * c->ordinal + 2));
 		else if (c->notnull)
-			chain_link(&chain, &segments, &links,
-					   xasprintf("%s(%s, %s)", c->fn, c->value, chain));
+			chain_link(&chain, &segments, &links, xasprintf("%s(%s, %s)", c->fn, c->value, chain));
 	}
 
 	/* Only a seed column, or nothing at all: still hash it. */
@@ -690,7 +689,7 @@ load_columns(diff_run *run)
 
 		if (t->status != TS_PENDING)
 			continue;
-		if (t->hash_expr == NULL)	/* a table without columns */
+		if (t->hash_expr == NULL) /* a table without columns */
 			t->hash_expr = xstrdup("0::pg_catalog.int8");
 		if (t->nkeys == 0)
 			t->note = xstrdup("no primary key or unique NOT NULL key: whole-table hash, cannot locate rows");
@@ -772,7 +771,8 @@ merge_sequences(diff_run *run, PGresult *res[2])
 			q->present[s] = true;
 			if (!PQgetisnull(res[s], i, SEQCOL_LAST))
 				q->last_value[s] = xstrdup(PQgetvalue(res[s], i, SEQCOL_LAST));
-			q->is_called[s] = !PQgetisnull(res[s], i, SEQCOL_CALLED) && strcmp(PQgetvalue(res[s], i, SEQCOL_CALLED), "t") == 0;
+			q->is_called[s] = !PQgetisnull(res[s], i, SEQCOL_CALLED) &&
+							  strcmp(PQgetvalue(res[s], i, SEQCOL_CALLED), "t") == 0;
 			if (s == SRC && !PQgetisnull(res[s], i, SEQCOL_INCR))
 				q->increment = strtoll(PQgetvalue(res[s], i, SEQCOL_INCR), NULL, 10);
 		}

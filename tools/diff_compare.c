@@ -29,44 +29,44 @@
 #include "diff.h"
 #include "pg.h"
 
-#define RANGE_ROWS		50000	/* rows per first-level key range */
-#define LEAF_ROWS		500		/* a range this small is fetched row by row */
-#define SAMPLE_PER_RANGE 8		/* sampled keys per range wanted */
-#define DIFF_MAX_ROWS	1000	/* rows listed per table */
+#define RANGE_ROWS       50000 /* rows per first-level key range */
+#define LEAF_ROWS        500   /* a range this small is fetched row by row */
+#define SAMPLE_PER_RANGE 8     /* sampled keys per range wanted */
+#define DIFF_MAX_ROWS    1000  /* rows listed per table */
 
 typedef enum { TK_WHOLE, TK_RANGE, TK_SAMPLE, TK_MIDPOINT, TK_LEAF, TK_ONE_SIDE } task_kind;
 
 typedef struct task {
-	task_kind	kind;
+	task_kind kind;
 	diff_table *t;
-	char	  **lo;			/* inclusive lower key bound, NULL: open */
-	char	  **hi;			/* exclusive upper key bound, NULL: open */
-	int			initial;	/* index into t->range_rows, -1 below the first split */
-	int			attempt;	/* re-checks done */
-	int			side;		/* TK_MIDPOINT, TK_SAMPLE, TK_ONE_SIDE: the one side asked */
-	long long	count[2];	/* rows per side in the range, when known */
-	char	   *pos;		/* position in the key space: sorts differences */
-	double		not_before;
+	char **lo;          /* inclusive lower key bound, NULL: open */
+	char **hi;          /* exclusive upper key bound, NULL: open */
+	int initial;        /* index into t->range_rows, -1 below the first split */
+	int attempt;        /* re-checks done */
+	int side;           /* TK_MIDPOINT, TK_SAMPLE, TK_ONE_SIDE: the one side asked */
+	long long count[2]; /* rows per side in the range, when known */
+	char *pos;          /* position in the key space: sorts differences */
+	double not_before;
 	struct task *next;
 } task;
 
 typedef struct worker {
-	PGconn	   *conn[2];
-	task	   *task;
-	bool		busy[2];
-	bool		failed[2];
-	PGresult   *res[2];
-	char	   *sql[2];
+	PGconn *conn[2];
+	task *task;
+	bool busy[2];
+	bool failed[2];
+	PGresult *res[2];
+	char *sql[2];
 } worker;
 
 typedef struct compare {
-	diff_run   *run;
-	worker	   *workers;	/* room for --jobs */
-	int			nworkers;	/* connected */
-	task	   *queue;
-	task	   *tail;
-	bool		lost;		/* a connection broke or would not open: stop */
-	const char *why;	/* the note for what was not compared */
+	diff_run *run;
+	worker *workers; /* room for --jobs */
+	int nworkers;    /* connected */
+	task *queue;
+	task *tail;
+	bool lost;       /* a connection broke or would not open: stop */
+	const char *why; /* the note for what was not compared */
 } compare;
 
 static char **
@@ -277,15 +277,14 @@ append_range(strbuf *sql, const task *tk, const char **params, int *np)
  * parameters in params (pointing into the task) and their number in *np.
  */
 static char *
-task_sql(const compare *cmp, const task *tk, int side, const char **params, int *np,
-		 char *numbuf, size_t numlen)
+task_sql(const compare *cmp, const task *tk, int side, const char **params, int *np, char *numbuf,
+		 size_t numlen)
 {
 	const diff_table *t = tk->t;
 	strbuf sql;
 
 	*np = 0;
-	if ((tk->kind == TK_MIDPOINT || tk->kind == TK_SAMPLE || tk->kind == TK_ONE_SIDE) &&
-		side != tk->side)
+	if ((tk->kind == TK_MIDPOINT || tk->kind == TK_SAMPLE || tk->kind == TK_ONE_SIDE) && side != tk->side)
 		return NULL;
 	sb_init(&sql);
 	switch (tk->kind) {
@@ -293,27 +292,23 @@ task_sql(const compare *cmp, const task *tk, int side, const char **params, int 
 			if (cmp->run->opt->mode == MODE_COUNT)
 				sb_printf(&sql, "select count(*), '' from %s", t->from[side]);
 			else
-				sb_printf(&sql, "select count(*), coalesce(sum(%s), 0) from %s",
-						  t->hash_expr, t->from[side]);
+				sb_printf(&sql, "select count(*), coalesce(sum(%s), 0) from %s", t->hash_expr, t->from[side]);
 			break;
 		case TK_RANGE:
-			sb_printf(&sql, "select count(*), coalesce(sum(%s), 0) from %s",
-					  t->hash_expr, t->from[side]);
+			sb_printf(&sql, "select count(*), coalesce(sum(%s), 0) from %s", t->hash_expr, t->from[side]);
 			append_range(&sql, tk, params, np);
 			break;
-		case TK_SAMPLE:
-			{
-				/* About SAMPLE_PER_RANGE keys per range wanted, from SRC. */
-				long long rows = tk->count[SRC] > 0 ? tk->count[SRC] : tk->count[DST];
-				long long ranges = (rows + RANGE_ROWS - 1) / RANGE_ROWS;
-				double pct = rows > 0 ? 100.0 * (double) (ranges * SAMPLE_PER_RANGE) / (double) rows : 100;
+		case TK_SAMPLE: {
+			/* About SAMPLE_PER_RANGE keys per range wanted, from SRC. */
+			long long rows = tk->count[SRC] > 0 ? tk->count[SRC] : tk->count[DST];
+			long long ranges = (rows + RANGE_ROWS - 1) / RANGE_ROWS;
+			double pct = rows > 0 ? 100.0 * (double) (ranges * SAMPLE_PER_RANGE) / (double) rows : 100;
 
-				snprintf(numbuf, numlen, "%.6f", pct > 100 ? 100 : pct);
-				params[(*np)++] = numbuf;
-				sb_printf(&sql, "select %s from %s tablesample bernoulli ($1) order by %s",
-						  t->key_list, t->from[side], t->key_list);
-			}
-			break;
+			snprintf(numbuf, numlen, "%.6f", pct > 100 ? 100 : pct);
+			params[(*np)++] = numbuf;
+			sb_printf(&sql, "select %s from %s tablesample bernoulli ($1) order by %s", t->key_list,
+					  t->from[side], t->key_list);
+		} break;
 		case TK_MIDPOINT:
 			sb_printf(&sql, "select %s from %s", t->key_list, t->from[side]);
 			append_range(&sql, tk, params, np);
@@ -321,9 +316,7 @@ task_sql(const compare *cmp, const task *tk, int side, const char **params, int 
 			params[*np] = numbuf;
 			sb_printf(&sql, " order by %s offset $%d limit 1", t->key_list, ++*np);
 			break;
-		case TK_ONE_SIDE:
-			sb_printf(&sql, "select count(*) from %s", t->from[side]);
-			break;
+		case TK_ONE_SIDE: sb_printf(&sql, "select count(*) from %s", t->from[side]); break;
 		case TK_LEAF:
 			sb_printf(&sql, "select %s, %s from %s", t->key_list, t->hash_expr, t->from[side]);
 			append_range(&sql, tk, params, np);
@@ -372,8 +365,7 @@ answers_equal(PGresult *res[2], long long count[2])
 
 	for (s = 0; s < 2; s++)
 		count[s] = atoll(PQgetvalue(res[s], 0, 0));
-	return count[SRC] == count[DST] &&
-		strcmp(PQgetvalue(res[SRC], 0, 1), PQgetvalue(res[DST], 0, 1)) == 0;
+	return count[SRC] == count[DST] && strcmp(PQgetvalue(res[SRC], 0, 1), PQgetvalue(res[DST], 0, 1)) == 0;
 }
 
 static void
@@ -499,7 +491,7 @@ done_sample(compare *cmp, task *tk, PGresult *res)
 
 	if (wanted < 1)
 		wanted = 1;
-	nb = m >= wanted ? wanted - 1 : m;	/* boundaries */
+	nb = m >= wanted ? wanted - 1 : m; /* boundaries */
 	free(t->range_rows);
 	t->nranges = nb + 1;
 	t->range_rows = xcalloc((size_t) t->nranges, sizeof(*t->range_rows));
@@ -542,7 +534,7 @@ done_midpoint(compare *cmp, task *tk, PGresult *res)
 	left = task_new(TK_RANGE, t, tk->lo, mid, pos);
 	pos[strlen(pos) - 1] = '1';
 	right = task_new(TK_RANGE, t, mid, tk->hi, pos);
-	left->attempt = right->attempt = cmp->run->opt->retries;	/* re-checked already */
+	left->attempt = right->attempt = cmp->run->opt->retries; /* re-checked already */
 	enqueue(cmp, right, true);
 	enqueue(cmp, left, true);
 	free(pos);
@@ -551,9 +543,9 @@ done_midpoint(compare *cmp, task *tk, PGresult *res)
 
 /* One side's rows of a leaf range, looked up by key. */
 typedef struct leaf_row {
-	char	   *key;		/* key values, each length-prefixed */
-	int			row;
-	bool		seen;
+	char *key; /* key values, each length-prefixed */
+	int row;
+	bool seen;
 } leaf_row;
 
 static int
@@ -626,7 +618,7 @@ worker_finish(compare *cmp, worker *w)
 	for (s = 0; s < 2; s++)
 		if (w->failed[s])
 			table_fail(t, s == SRC ? "a query failed on SRC (see the error above)"
-					   : "a query failed on DST (see the error above)");
+								   : "a query failed on DST (see the error above)");
 	if (!w->failed[SRC] && !w->failed[DST] && t->status != TS_ERROR) {
 		switch (tk->kind) {
 			case TK_WHOLE: done_whole(cmp, tk, w->res); break;
@@ -658,8 +650,8 @@ task_moot(const task *tk)
 	if (tk->t->status == TS_ERROR)
 		return true;
 	/* First-level ranges still count the rows; bisection can stop. */
-	return tk->t->truncated && (tk->kind == TK_MIDPOINT || tk->kind == TK_LEAF ||
-								(tk->kind == TK_RANGE && tk->initial < 0));
+	return tk->t->truncated &&
+		   (tk->kind == TK_MIDPOINT || tk->kind == TK_LEAF || (tk->kind == TK_RANGE && tk->initial < 0));
 }
 
 /* Reads what arrived on one connection; true when its answer is complete. */
@@ -736,7 +728,7 @@ run_loop(compare *cmp)
 				}
 		due = earliest_due(cmp);
 		if (nfds == 0 && due == INFINITY)
-			break;		/* nothing running, nothing queued */
+			break; /* nothing running, nothing queued */
 		timeout = -1;
 		if (idle > 0 && due != INFINITY)
 			timeout = due <= now ? 0 : (int) ceil((due - now) * 1000);

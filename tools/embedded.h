@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 struct embedded_file {
-	const char *name;	/* path in the source tree, e.g. "templates/activate" */
+	const char *name; /* path in the source tree, e.g. "templates/activate" */
 	const char *data;
 };
 

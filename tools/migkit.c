@@ -13,7 +13,7 @@
 typedef struct command {
 	const char *name;
 	const char *summary;
-	result_t  (*run)(int argc, char **argv);
+	result_t (*run)(int argc, char **argv);
 } command;
 
 static const command commands[] = {
@@ -21,7 +21,7 @@ static const command commands[] = {
 	{"seq", "copy sequence values from SRC to DST (copy-seq)", cmd_seq},
 	{"diff", "compare tables and sequences on SRC and DST (copy-diff)", cmd_diff},
 	{"progress", "show replication progress, ETA and lag (copy-progress)", cmd_progress},
-	{NULL, NULL, NULL}
+	{NULL, NULL, NULL},
 };
 
 static void

@@ -14,38 +14,26 @@
 #include "mkconfig.h"
 
 const key_def config_keys[] = {
-	{"context_dir", KEY_STRING, false},
-	{"src_cls", KEY_NAME, true},
-	{"src_db", KEY_NAME, true},
-	{"src_ip", KEY_STRING, true},
-	{"src_port", KEY_PORT, false},
-	{"src_pg", KEY_CONNINFO, false},
-	{"dst_cls", KEY_NAME, true},
-	{"dst_db", KEY_NAME, true},
-	{"dst_ip", KEY_STRING, true},
-	{"dst_port", KEY_PORT, false},
-	{"dst_pg", KEY_CONNINFO, false},
-	{"sub_conn", KEY_CONNINFO, false},
-	{"pub_name", KEY_STRING, false},
-	{"sub_name", KEY_STRING, false},
-	{"admin_user", KEY_STRING, false},
-	{"repl_user", KEY_STRING, false},
-	{"app_roles", KEY_LIST, false},
-	{"include", KEY_LIST, false},
-	{"exclude", KEY_LIST, false},
-	{"seq_shift", KEY_INT, false},
-	{"lag_max_bytes", KEY_INT, false},
-	{"lag_max_seconds", KEY_INT, false},
-	{"heartbeat", KEY_BOOL, false},
-	{"templates_dir", KEY_STRING, false},
-	{NULL, KEY_STRING, false}
+	{"context_dir", KEY_STRING, false}, {"src_cls", KEY_NAME, true},
+	{"src_db", KEY_NAME, true},         {"src_ip", KEY_STRING, true},
+	{"src_port", KEY_PORT, false},      {"src_pg", KEY_CONNINFO, false},
+	{"dst_cls", KEY_NAME, true},        {"dst_db", KEY_NAME, true},
+	{"dst_ip", KEY_STRING, true},       {"dst_port", KEY_PORT, false},
+	{"dst_pg", KEY_CONNINFO, false},    {"sub_conn", KEY_CONNINFO, false},
+	{"pub_name", KEY_STRING, false},    {"sub_name", KEY_STRING, false},
+	{"admin_user", KEY_STRING, false},  {"repl_user", KEY_STRING, false},
+	{"app_roles", KEY_LIST, false},     {"include", KEY_LIST, false},
+	{"exclude", KEY_LIST, false},       {"seq_shift", KEY_INT, false},
+	{"lag_max_bytes", KEY_INT, false},  {"lag_max_seconds", KEY_INT, false},
+	{"heartbeat", KEY_BOOL, false},     {"templates_dir", KEY_STRING, false},
+	{NULL, KEY_STRING, false},
 };
 
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]) - 1)
 
 struct mk_config {
-	char		 *path;
-	config_value  values[NKEYS];
+	char *path;
+	config_value values[NKEYS];
 };
 
 static int
@@ -96,7 +84,8 @@ check_text(mk_config *c, const key_def *k, const char *text, int line, int col)
 	if (strchr(text, '\n') || strchr(text, '\r'))
 		return config_error(c, line, col, "%s: value holds a line break; write it on one line", k->name);
 	if (k->type == KEY_NAME && (strchr(text, '/') || strcmp(text, ".") == 0 || strcmp(text, "..") == 0))
-		return config_error(c, line, col, "%s: '%s' cannot name a kit directory; remove the '/'", k->name, text);
+		return config_error(c, line, col, "%s: '%s' cannot name a kit directory; remove the '/'", k->name,
+							text);
 	return true;
 }
 
@@ -113,15 +102,19 @@ check_conninfo(mk_config *c, const key_def *k, const char *text, int line, int c
 
 		if (err && (nl = strchr(err, '\n')))
 			*nl = '\0';
-		ok = config_error(c, line, col, "%s: not a valid connection string (%s); write a postgres:// URL or key=value pairs",
-						  k->name, err ? err : "out of memory");
+		ok =
+			config_error(c, line, col,
+						 "%s: not a valid connection string (%s); write a postgres:// URL or key=value pairs",
+						 k->name, err ? err : "out of memory");
 		PQfreemem(err);
 		return ok;
 	}
 	for (o = opts; o->keyword; o++)
 		if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
-			ok = config_error(c, line, col, "%s holds a password, and kits never store secrets: remove it and put it in ~/.pgpass or PGPASSFILE",
-							  k->name);
+			ok = config_error(
+				c, line, col,
+				"%s holds a password, and kits never store secrets: remove it and put it in ~/.pgpass or PGPASSFILE",
+				k->name);
 	PQconninfoFree(opts);
 	return ok;
 }
@@ -137,7 +130,7 @@ set_scalar(mk_config *c, const key_def *k, config_value *v, yaml_node_t *node)
 	if (plain && (strcmp(text, "") == 0 || strcmp(text, "~") == 0 || strcmp(text, "null") == 0)) {
 		if (k->required)
 			return config_error(c, line, col, "%s: a value is required", k->name);
-		return true;	/* an empty optional key means "derive it" */
+		return true; /* an empty optional key means "derive it" */
 	}
 	if (!check_text(c, k, text, line, col))
 		return false;
@@ -206,7 +199,8 @@ load_mapping(mk_config *c, yaml_document_t *doc)
 	size_t i;
 
 	if (root == NULL)
-		return config_error(c, 0, 0, "the file is empty; it needs at least src_cls, src_db, src_ip, dst_cls, dst_db, dst_ip");
+		return config_error(
+			c, 0, 0, "the file is empty; it needs at least src_cls, src_db, src_ip, dst_cls, dst_db, dst_ip");
 	if (root->type != YAML_MAPPING_NODE)
 		return config_error(c, (int) root->start_mark.line + 1, (int) root->start_mark.column + 1,
 							"the file must be a mapping of key: value lines");
@@ -225,18 +219,20 @@ load_mapping(mk_config *c, yaml_document_t *doc)
 		name = (const char *) kn->data.scalar.value;
 		idx = key_index(name);
 		if (idx < 0)
-			return config_error(c, line, col, "unknown key '%s'; see migkit.yml(5) for the keys migkit reads", name);
+			return config_error(c, line, col, "unknown key '%s'; see migkit.yml(5) for the keys migkit reads",
+								name);
 		k = &config_keys[idx];
 		v = &c->values[idx];
 		if (v->line > 0)
-			return config_error(c, line, col, "%s is given twice (first at line %d); keep one", name, v->line);
+			return config_error(c, line, col, "%s is given twice (first at line %d); keep one", name,
+								v->line);
 		v->line = (int) vn->start_mark.line + 1;
 		v->col = (int) vn->start_mark.column + 1;
 
 		if (k->type == KEY_LIST) {
 			if (vn->type == YAML_SCALAR_NODE && vn->data.scalar.value[0] == '\0' &&
 				vn->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
-				continue;	/* "include:" with nothing: an empty list */
+				continue; /* "include:" with nothing: an empty list */
 			if (vn->type != YAML_SEQUENCE_NODE)
 				return config_error(c, v->line, v->col, "%s must be %s", name, type_words(k->type));
 			if (!set_list(c, k, v, doc, vn))
@@ -251,8 +247,8 @@ load_mapping(mk_config *c, yaml_document_t *doc)
 
 	for (i = 0; i < NKEYS; i++)
 		if (config_keys[i].required && c->values[i].text == NULL)
-			return config_error(c, 0, 0, "missing required key '%s'; add a line '%s: …'",
-								config_keys[i].name, config_keys[i].name);
+			return config_error(c, 0, 0, "missing required key '%s'; add a line '%s: …'", config_keys[i].name,
+								config_keys[i].name);
 	return true;
 }
 

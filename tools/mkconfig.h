@@ -9,27 +9,27 @@
 #include <stdbool.h>
 
 typedef enum {
-	KEY_STRING,		/* any one-line text */
-	KEY_NAME,		/* one-line text usable in a directory name: no '/' */
-	KEY_CONNINFO,	/* a libpq URL or key=value string, without a password */
-	KEY_PORT,		/* 1..65535 */
-	KEY_INT,		/* a whole number >= 0 */
-	KEY_BOOL,		/* true/false */
-	KEY_LIST		/* a sequence of one-line texts */
+	KEY_STRING,   /* any one-line text */
+	KEY_NAME,     /* one-line text usable in a directory name: no '/' */
+	KEY_CONNINFO, /* a libpq URL or key=value string, without a password */
+	KEY_PORT,     /* 1..65535 */
+	KEY_INT,      /* a whole number >= 0 */
+	KEY_BOOL,     /* true/false */
+	KEY_LIST      /* a sequence of one-line texts */
 } key_type;
 
 typedef struct key_def {
 	const char *name;
-	key_type	type;
-	bool		required;
+	key_type type;
+	bool required;
 } key_def;
 
 typedef struct config_value {
-	bool	set;			/* given in the file (not derived) */
-	char   *text;			/* scalar value, given or derived; NULL if none */
-	char  **items;			/* KEY_LIST items */
-	int		nitems;
-	int		line, col;		/* where it was given, 1-based */
+	bool set;     /* given in the file (not derived) */
+	char *text;   /* scalar value, given or derived; NULL if none */
+	char **items; /* KEY_LIST items */
+	int nitems;
+	int line, col; /* where it was given, 1-based */
 } config_value;
 
 typedef struct mk_config mk_config;

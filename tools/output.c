@@ -29,9 +29,11 @@ out_color(FILE *out)
 const char *
 out_style(FILE *out, const char *name)
 {
-	static const struct { const char *name, *code; } styles[] = {
+	static const struct {
+		const char *name, *code;
+	} styles[] = {
 		{"red", "\033[31m"}, {"green", "\033[32m"}, {"yellow", "\033[33m"},
-		{"bold", "\033[1m"}, {"dim", "\033[2m"}, {"reset", "\033[0m"},
+		{"bold", "\033[1m"}, {"dim", "\033[2m"},    {"reset", "\033[0m"},
 	};
 	size_t i;
 
@@ -44,12 +46,12 @@ out_style(FILE *out, const char *name)
 }
 
 struct table {
-	int		ncols;
-	char  **headers;
-	bool   *right;
+	int ncols;
+	char **headers;
+	bool *right;
 	char ***rows;
-	int		nrows;
-	int		cap;
+	int nrows;
+	int cap;
 };
 
 table *

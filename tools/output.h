@@ -26,9 +26,9 @@ void table_free(table *t);
 
 /* Streaming JSON writer; keys are NULL inside arrays and at the top. */
 typedef struct json {
-	FILE   *out;
-	int		depth;
-	bool	first[64];
+	FILE *out;
+	int depth;
+	bool first[64];
 } json;
 
 void json_init(json *j, FILE *out);
@@ -36,7 +36,7 @@ void json_object_begin(json *j, const char *key);
 void json_object_end(json *j);
 void json_array_begin(json *j, const char *key);
 void json_array_end(json *j);
-void json_string(json *j, const char *key, const char *value);	/* NULL → null */
+void json_string(json *j, const char *key, const char *value); /* NULL → null */
 void json_int(json *j, const char *key, long long value);
 void json_double(json *j, const char *key, double value);
 void json_bool(json *j, const char *key, bool value);

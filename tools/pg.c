@@ -25,8 +25,8 @@ pg_conninfo(const char *side, const char *option_value)
 	if (v == NULL || *v == '\0')
 		v = getenv(side_env(side));
 	if (v == NULL || *v == '\0') {
-		log_error("no connection for %s: give --%s or source the kit's activate (it exports %s)",
-				  side, strcmp(side, "SRC") == 0 ? "src" : "dst", side_env(side));
+		log_error("no connection for %s: give --%s or source the kit's activate (it exports %s)", side,
+				  strcmp(side, "SRC") == 0 ? "src" : "dst", side_env(side));
 		return NULL;
 	}
 	return v;
@@ -143,8 +143,7 @@ pg_connect(const char *side, const char *conninfo)
 		return NULL;
 	conn = PQconnectdbParams(conn_keywords, values, 1);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
-		log_error("cannot connect to %s: %s", side,
-				  conn ? pg_error_line(conn) : "out of memory");
+		log_error("cannot connect to %s: %s", side, conn ? pg_error_line(conn) : "out of memory");
 		PQfinish(conn);
 		return NULL;
 	}
@@ -172,8 +171,7 @@ log_query_error(const char *side, PGresult *res, PGconn *conn, const char *sql)
 }
 
 PGresult *
-pg_query(PGconn *conn, const char *side, const char *sql,
-		 int nparams, const char *const *params)
+pg_query(PGconn *conn, const char *side, const char *sql, int nparams, const char *const *params)
 {
 	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 
@@ -186,8 +184,7 @@ pg_query(PGconn *conn, const char *side, const char *sql,
 }
 
 bool
-pg_exec(PGconn *conn, const char *side, const char *sql,
-		int nparams, const char *const *params)
+pg_exec(PGconn *conn, const char *side, const char *sql, int nparams, const char *const *params)
 {
 	PGresult *res = pg_query(conn, side, sql, nparams, params);
 
@@ -198,8 +195,7 @@ pg_exec(PGconn *conn, const char *side, const char *sql,
 }
 
 bool
-pg_send(PGconn *conn, const char *side, const char *sql,
-		int nparams, const char *const *params)
+pg_send(PGconn *conn, const char *side, const char *sql, int nparams, const char *const *params)
 {
 	if (!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0)) {
 		log_query_error(side, NULL, conn, sql);

@@ -24,16 +24,13 @@ PGconn *pg_connect_start(const char *side, const char *conninfo);
 bool pg_connect_wait(const char *side, PGconn *conn);
 
 /* Runs sql with text parameters; logs and returns NULL unless it returns rows or completes. */
-PGresult *pg_query(PGconn *conn, const char *side, const char *sql,
-				   int nparams, const char *const *params);
+PGresult *pg_query(PGconn *conn, const char *side, const char *sql, int nparams, const char *const *params);
 
 /* pg_query for statements whose result is not needed. */
-bool pg_exec(PGconn *conn, const char *side, const char *sql,
-			 int nparams, const char *const *params);
+bool pg_exec(PGconn *conn, const char *side, const char *sql, int nparams, const char *const *params);
 
 /* Sends sql without waiting (async); logs on failure. */
-bool pg_send(PGconn *conn, const char *side, const char *sql,
-			 int nparams, const char *const *params);
+bool pg_send(PGconn *conn, const char *side, const char *sql, int nparams, const char *const *params);
 
 /* Collects the result of pg_send (blocking); logs and returns NULL on error. */
 PGresult *pg_receive(PGconn *conn, const char *side, const char *sql);

@@ -28,136 +28,133 @@
 #include "output.h"
 #include "pg.h"
 
-#define DEFAULT_INTERVAL	2.0
-#define DEFAULT_MAX_LAG		(1024LL * 1024)
-#define BAR_WIDTH			20		/* the total's bar */
-#define ROW_BAR_WIDTH		12		/* each table's */
+#define DEFAULT_INTERVAL 2.0
+#define DEFAULT_MAX_LAG  (1024LL * 1024)
+#define BAR_WIDTH        20 /* the total's bar */
+#define ROW_BAR_WIDTH    12 /* each table's */
 /* A slot's retained WAL this close to max_slot_wal_keep_size is a warning. */
-#define SLOT_KEEP_WARN		0.8
+#define SLOT_KEEP_WARN 0.8
 
-typedef enum
-{
-	STATE_WAITING,				/* i: waiting for a sync worker */
-	STATE_COPYING,				/* d: initial copy running */
-	STATE_SYNCED,				/* f, s: copied, catching up with the stream */
-	STATE_STREAMING,			/* r: applied by the apply worker */
+typedef enum {
+	STATE_WAITING,   /* i: waiting for a sync worker */
+	STATE_COPYING,   /* d: initial copy running */
+	STATE_SYNCED,    /* f, s: copied, catching up with the stream */
+	STATE_STREAMING, /* r: applied by the apply worker */
 	STATE_UNKNOWN,
 	NSTATES
 } sync_state;
 
-static const char *const state_names[NSTATES] = {
-	"waiting", "copying", "synced", "streaming", "unknown"
-};
+static const char *const state_names[NSTATES] = {"waiting", "copying", "synced", "streaming", "unknown"};
 
-typedef enum
-{
-	HB_OFF,						/* MIGKIT_HEARTBEAT is not true */
-	HB_OK,						/* written on SRC and read on DST */
+typedef enum {
+	HB_OFF, /* MIGKIT_HEARTBEAT is not true */
+	HB_OK,  /* written on SRC and read on DST */
 	HB_NO_SRC_TABLE,
 	HB_SRC_READ_ONLY,
 	HB_NO_DST_TABLE,
 	HB_NOT_PUBLISHED,
 	HB_NOT_SUBSCRIBED,
-	HB_NOT_READY,				/* still in its own initial sync */
+	HB_NOT_READY, /* still in its own initial sync */
 	HB_NO_ROW
 } hb_status;
 
-static const char *const hb_names[] = {
-	"off", "ok", "no table on SRC", "SRC read-only", "no table on DST",
-	"not published", "not subscribed", "syncing", "no row on DST"
-};
+static const char *const hb_names[] = {"off",
+									   "ok",
+									   "no table on SRC",
+									   "SRC read-only",
+									   "no table on DST",
+									   "not published",
+									   "not subscribed",
+									   "syncing",
+									   "no row on DST"};
 
-typedef struct options
-{
+typedef struct options {
 	const char *src;
 	const char *dst;
 	const char *sub;
-	char	   *sub_sql;		/* sub quoted as an identifier, for SQL in messages */
-	bool		watch;
-	bool		wait;
-	bool		json;
-	bool		prometheus;
-	bool		heartbeat;
-	double		interval;		/* seconds between refreshes */
-	double		timeout;		/* seconds; 0: none */
-	long long	max_lag;		/* bytes */
-	bool		max_lag_given;
+	char *sub_sql; /* sub quoted as an identifier, for SQL in messages */
+	bool watch;
+	bool wait;
+	bool json;
+	bool prometheus;
+	bool heartbeat;
+	double interval;   /* seconds between refreshes */
+	double timeout;    /* seconds; 0: none */
+	long long max_lag; /* bytes */
+	bool max_lag_given;
 } options;
 
-typedef struct table_row
-{
-	char	   *schema;
-	char	   *name;
-	char		substate;		/* pg_subscription_rel.srsubstate */
-	sync_state	state;
-	double		size;			/* bytes on SRC; NAN when unknown */
-	double		copied;			/* bytes copied (COPY's bytes_processed while copying) */
-	double		copy_rate;		/* bytes/s of a running COPY; NAN when none */
+typedef struct table_row {
+	char *schema;
+	char *name;
+	char substate; /* pg_subscription_rel.srsubstate */
+	sync_state state;
+	double size;      /* bytes on SRC; NAN when unknown */
+	double copied;    /* bytes copied (COPY's bytes_processed while copying) */
+	double copy_rate; /* bytes/s of a running COPY; NAN when none */
 } table_row;
 
 /* What one refresh learnt, and what follows from it. */
-typedef struct snapshot
-{
+typedef struct snapshot {
 	/* From DST. */
-	bool		enabled;
-	char	   *slot_name;		/* NULL: the subscription has no slot */
-	char	   *publications;	/* text form of subpublications (an array literal) */
-	long		worker_pid;		/* 0: the apply worker is not running */
-	char	   *latest_end_lsn;
-	double		receipt_age;	/* now() - last_msg_receipt_time */
-	double		end_age;		/* now() - latest_end_time */
-	double		apply_errors;
-	double		sync_errors;
-	bool		dst_heartbeat_table;
-	char		heartbeat_substate;	/* '\0': not part of the subscription */
-	table_row  *tables;
-	int			ntables;
+	bool enabled;
+	char *slot_name;    /* NULL: the subscription has no slot */
+	char *publications; /* text form of subpublications (an array literal) */
+	long worker_pid;    /* 0: the apply worker is not running */
+	char *latest_end_lsn;
+	double receipt_age; /* now() - last_msg_receipt_time */
+	double end_age;     /* now() - latest_end_time */
+	double apply_errors;
+	double sync_errors;
+	bool dst_heartbeat_table;
+	char heartbeat_substate; /* '\0': not part of the subscription */
+	table_row *tables;
+	int ntables;
 
 	/* From SRC. */
-	double		lag_bytes;		/* NAN when unknown */
-	const char *lag_source;		/* "slot", "subscription" or NULL */
-	bool		slot_found;
-	bool		slot_active;
-	char	   *wal_status;
-	double		wal_retained;
-	double		safe_wal_size;
-	double		max_slot_keep;	/* -1: unlimited */
-	double		max_wal_size;
-	double		wal_dir;		/* NAN when not readable */
-	int			heartbeat_published;	/* -1 unknown */
+	double lag_bytes;       /* NAN when unknown */
+	const char *lag_source; /* "slot", "subscription" or NULL */
+	bool slot_found;
+	bool slot_active;
+	char *wal_status;
+	double wal_retained;
+	double safe_wal_size;
+	double max_slot_keep; /* -1: unlimited */
+	double max_wal_size;
+	double wal_dir;          /* NAN when not readable */
+	int heartbeat_published; /* -1 unknown */
 
 	/* The heartbeat. */
-	hb_status	hb;
-	double		hb_written;		/* epoch of this refresh's beat on SRC */
-	double		hb_seen;		/* epoch of the newest beat on DST */
-	double		hb_age;			/* DST's now() - hb_seen */
-	bool		hb_applied;		/* this refresh's beat had reached DST */
+	hb_status hb;
+	double hb_written; /* epoch of this refresh's beat on SRC */
+	double hb_seen;    /* epoch of the newest beat on DST */
+	double hb_age;     /* DST's now() - hb_seen */
+	bool hb_applied;   /* this refresh's beat had reached DST */
 
 	/* Derived. */
-	int			count[NSTATES];
-	double		total_size;
-	double		total_copied;
-	double		throughput;		/* bytes/s; NAN when unknown */
-	double		eta;			/* seconds; NAN when unknown */
-	double		lag_seconds;
-	const char *lag_seconds_source;	/* "heartbeat", "estimate" or NULL */
-	bool		in_sync;
-	char	  **why;			/* why not in sync */
-	int			nwhy;
-	char	  **notes;
-	int			nnotes;
-	char	  **warnings;
-	int			nwarnings;
-	double		mono;			/* when taken (monotonic) */
-	time_t		wall;
+	int count[NSTATES];
+	double total_size;
+	double total_copied;
+	double throughput; /* bytes/s; NAN when unknown */
+	double eta;        /* seconds; NAN when unknown */
+	double lag_seconds;
+	const char *lag_seconds_source; /* "heartbeat", "estimate" or NULL */
+	bool in_sync;
+	char **why; /* why not in sync */
+	int nwhy;
+	char **notes;
+	int nnotes;
+	char **warnings;
+	int nwarnings;
+	double mono; /* when taken (monotonic) */
+	time_t wall;
 } snapshot;
 
 /* The previous refresh, for the throughput between refreshes. */
-typedef struct history
-{
-	bool		have;
-	double		copied;
-	double		mono;
+typedef struct history {
+	bool have;
+	double copied;
+	double mono;
 } history;
 
 static volatile sig_atomic_t interrupted = 0;
@@ -219,13 +216,15 @@ parse_seconds(const char *s, double *out)
 static bool
 parse_bytes(const char *s, long long *out)
 {
-	static const struct { const char *unit; long long factor; } units[] = {
-		{"", 1}, {"B", 1}, {"kB", 1LL << 10}, {"MB", 1LL << 20},
-		{"GB", 1LL << 30}, {"TB", 1LL << 40},
+	static const struct {
+		const char *unit;
+		long long factor;
+	} units[] = {
+		{"", 1}, {"B", 1}, {"kB", 1LL << 10}, {"MB", 1LL << 20}, {"GB", 1LL << 30}, {"TB", 1LL << 40},
 	};
-	char	   *end;
-	long long	v;
-	size_t		i;
+	char *end;
+	long long v;
+	size_t i;
 
 	if (s == NULL || *s < '0' || *s > '9')
 		return false;
@@ -261,10 +260,10 @@ format_lag_seconds(double seconds, char *buf, size_t size)
 static const char *
 format_epoch(double epoch, char *buf, size_t size)
 {
-	long long	us = llround(epoch * 1e6);
-	time_t		t = (time_t) (us / 1000000);
-	struct tm	tm;
-	char		base[32];
+	long long us = llround(epoch * 1e6);
+	time_t t = (time_t) (us / 1000000);
+	struct tm tm;
+	char base[32];
 
 	gmtime_r(&t, &tm);
 	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -277,8 +276,8 @@ env_true(const char *name)
 {
 	const char *v = getenv(name);
 
-	return v && (strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0 ||
-				 strcasecmp(v, "on") == 0 || strcmp(v, "1") == 0);
+	return v && (strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0 ||
+				 strcmp(v, "1") == 0);
 }
 
 /* A number from the server, NAN for NULL. */
@@ -316,7 +315,7 @@ add_message(char ***list, int *n, char *msg)
 static void
 free_list(char **list, int n)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < n; i++)
 		free(list[i]);
@@ -326,7 +325,7 @@ free_list(char **list, int n)
 static void
 snapshot_free(snapshot *s)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < s->ntables; i++) {
 		free(s->tables[i].schema);
@@ -360,7 +359,7 @@ state_of(char substate)
 static void
 append_text_array(strbuf *sb, const table_row *rows, int n, bool schemas)
 {
-	int			i;
+	int i;
 	const char *p;
 
 	sb_append_char(sb, '{');
@@ -387,59 +386,55 @@ append_text_array(strbuf *sb, const table_row *rows, int n, bool schemas)
 static char *
 dst_query(int version)
 {
-	strbuf		sb;
+	strbuf sb;
 
 	sb_init(&sb);
-	sb_append(&sb,
-			  "with sub as (\n"
-			  "  select s.oid, s.subenabled, s.subslotname::text as slot_name,\n"
-			  "         s.subpublications::text as publications,\n"
-			  "         (select r.srsubstate from pg_catalog.pg_subscription_rel r\n"
-			  "           where r.srsubid = s.oid and r.srrelid = pg_catalog.to_regclass('migkit.heartbeat')) as heartbeat_state\n"
-			  "    from pg_catalog.pg_subscription s\n"
-			  "   where s.subname = $1\n"
-			  "     and s.subdbid = (select d.oid from pg_catalog.pg_database d where d.datname = pg_catalog.current_database())\n"
-			  "), apply as (\n"
-			  "  select w.pid, w.latest_end_lsn::text as latest_end_lsn,\n"
-			  "         greatest(0, extract(epoch from pg_catalog.now() - w.last_msg_receipt_time)) as receipt_age,\n"
-			  "         greatest(0, extract(epoch from pg_catalog.now() - w.latest_end_time)) as end_age\n"
-			  "    from pg_catalog.pg_stat_subscription w\n"
-			  "   where w.subid = (select sub.oid from sub) and w.relid is null");
+	sb_append(
+		&sb,
+		"with sub as (\n"
+		"  select s.oid, s.subenabled, s.subslotname::text as slot_name,\n"
+		"         s.subpublications::text as publications,\n"
+		"         (select r.srsubstate from pg_catalog.pg_subscription_rel r\n"
+		"           where r.srsubid = s.oid and r.srrelid = pg_catalog.to_regclass('migkit.heartbeat')) as heartbeat_state\n"
+		"    from pg_catalog.pg_subscription s\n"
+		"   where s.subname = $1\n"
+		"     and s.subdbid = (select d.oid from pg_catalog.pg_database d where d.datname = pg_catalog.current_database())\n"
+		"), apply as (\n"
+		"  select w.pid, w.latest_end_lsn::text as latest_end_lsn,\n"
+		"         greatest(0, extract(epoch from pg_catalog.now() - w.last_msg_receipt_time)) as receipt_age,\n"
+		"         greatest(0, extract(epoch from pg_catalog.now() - w.latest_end_time)) as end_age\n"
+		"    from pg_catalog.pg_stat_subscription w\n"
+		"   where w.subid = (select sub.oid from sub) and w.relid is null");
 	if (version >= 160000)
 		sb_append(&sb, " and w.leader_pid is null");
 	sb_append(&sb, "\n)");
 	if (version >= 140000)
-		sb_append(&sb,
-				  ", copying as (\n"
-				  "  select p.relid, p.bytes_processed,\n"
-				  "         extract(epoch from pg_catalog.now() - a.xact_start) as seconds\n"
-				  "    from pg_catalog.pg_stat_progress_copy p\n"
-				  "    left join pg_catalog.pg_stat_activity a on a.pid = p.pid\n"
-				  "   where p.datid = (select d.oid from pg_catalog.pg_database d where d.datname = pg_catalog.current_database())\n"
-				  ")");
-	sb_append(&sb,
-			  "\nselect sub.subenabled, sub.slot_name, sub.publications,\n"
-			  "       apply.pid, apply.latest_end_lsn, apply.receipt_age, apply.end_age,\n");
-	sb_append(&sb, version >= 150000
-			  ? "       st.apply_error_count, st.sync_error_count,\n"
-			  : "       null::bigint, null::bigint,\n");
-	sb_append(&sb,
-			  "       pg_catalog.to_regclass('migkit.heartbeat') is not null, sub.heartbeat_state,\n"
-			  "       t.nspname, t.relname, t.srsubstate,\n");
-	sb_append(&sb, version >= 140000
-			  ? "       cp.bytes_processed, cp.seconds\n"
-			  : "       null::bigint, null::numeric\n");
-	sb_append(&sb,
-			  "  from sub\n"
-			  "  left join apply on true\n");
+		sb_append(
+			&sb,
+			", copying as (\n"
+			"  select p.relid, p.bytes_processed,\n"
+			"         extract(epoch from pg_catalog.now() - a.xact_start) as seconds\n"
+			"    from pg_catalog.pg_stat_progress_copy p\n"
+			"    left join pg_catalog.pg_stat_activity a on a.pid = p.pid\n"
+			"   where p.datid = (select d.oid from pg_catalog.pg_database d where d.datname = pg_catalog.current_database())\n"
+			")");
+	sb_append(&sb, "\nselect sub.subenabled, sub.slot_name, sub.publications,\n"
+				   "       apply.pid, apply.latest_end_lsn, apply.receipt_age, apply.end_age,\n");
+	sb_append(&sb, version >= 150000 ? "       st.apply_error_count, st.sync_error_count,\n"
+									 : "       null::bigint, null::bigint,\n");
+	sb_append(&sb, "       pg_catalog.to_regclass('migkit.heartbeat') is not null, sub.heartbeat_state,\n"
+				   "       t.nspname, t.relname, t.srsubstate,\n");
+	sb_append(&sb, version >= 140000 ? "       cp.bytes_processed, cp.seconds\n"
+									 : "       null::bigint, null::numeric\n");
+	sb_append(&sb, "  from sub\n"
+				   "  left join apply on true\n");
 	if (version >= 150000)
 		sb_append(&sb, "  left join pg_catalog.pg_stat_subscription_stats st on st.subid = sub.oid\n");
-	sb_append(&sb,
-			  "  left join (select r.srsubid, r.srrelid, r.srsubstate, n.nspname, c.relname\n"
-			  "               from pg_catalog.pg_subscription_rel r\n"
-			  "               join pg_catalog.pg_class c on c.oid = r.srrelid\n"
-			  "               join pg_catalog.pg_namespace n on n.oid = c.relnamespace\n"
-			  "              where n.nspname <> 'migkit') t on t.srsubid = sub.oid\n");
+	sb_append(&sb, "  left join (select r.srsubid, r.srrelid, r.srsubstate, n.nspname, c.relname\n"
+				   "               from pg_catalog.pg_subscription_rel r\n"
+				   "               join pg_catalog.pg_class c on c.oid = r.srrelid\n"
+				   "               join pg_catalog.pg_namespace n on n.oid = c.relnamespace\n"
+				   "              where n.nspname <> 'migkit') t on t.srsubid = sub.oid\n");
 	if (version >= 140000)
 		sb_append(&sb, "  left join copying cp on cp.relid = t.srrelid\n");
 	sb_append(&sb, " order by t.nspname, t.relname");
@@ -455,59 +450,64 @@ dst_query(int version)
 static char *
 src_query(int version, bool superuser)
 {
-	strbuf		sb;
+	strbuf sb;
 
 	sb_init(&sb);
-	sb_append(&sb,
-			  "with want as (\n"
-			  "  select u.schema_name, u.table_name, u.ord\n"
-			  "    from rows from (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]))\n"
-			  "         with ordinality as u(schema_name, table_name, ord)\n"
-			  "), sized as (\n"
-			  "  select w.ord,\n");
+	sb_append(&sb, "with want as (\n"
+				   "  select u.schema_name, u.table_name, u.ord\n"
+				   "    from rows from (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]))\n"
+				   "         with ordinality as u(schema_name, table_name, ord)\n"
+				   "), sized as (\n"
+				   "  select w.ord,\n");
 	if (version >= 120000)
-		sb_append(&sb,
-				  "         case when c.relkind = 'p'\n"
-				  "              then (select pg_catalog.sum(pg_catalog.pg_table_size(p.relid))\n"
-				  "                      from pg_catalog.pg_partition_tree(c.oid) p where p.isleaf)\n"
-				  "              else pg_catalog.pg_table_size(c.oid) end as size\n");
+		sb_append(&sb, "         case when c.relkind = 'p'\n"
+					   "              then (select pg_catalog.sum(pg_catalog.pg_table_size(p.relid))\n"
+					   "                      from pg_catalog.pg_partition_tree(c.oid) p where p.isleaf)\n"
+					   "              else pg_catalog.pg_table_size(c.oid) end as size\n");
 	else
 		sb_append(&sb, "         pg_catalog.pg_table_size(c.oid) as size\n");
-	sb_append(&sb,
-			  "    from want w\n"
-			  "    left join pg_catalog.pg_namespace n on n.nspname = w.schema_name\n"
-			  "    left join pg_catalog.pg_class c on c.relnamespace = n.oid and c.relname = w.table_name\n"
-			  "), facts as (\n"
-			  "  select pg_catalog.pg_wal_lsn_diff(w.lsn, coalesce(sl.confirmed_flush_lsn, $4::pg_lsn)) as lag_bytes,\n"
-			  "         case when sl.confirmed_flush_lsn is not null then 'slot'\n"
-			  "              when $4::pg_lsn is not null then 'subscription' end as lag_source,\n"
-			  "         sl.slot_name is not null as slot_found, sl.active,\n"
-			  "         pg_catalog.pg_wal_lsn_diff(w.lsn, sl.restart_lsn) as wal_retained,\n");
+	sb_append(
+		&sb,
+		"    from want w\n"
+		"    left join pg_catalog.pg_namespace n on n.nspname = w.schema_name\n"
+		"    left join pg_catalog.pg_class c on c.relnamespace = n.oid and c.relname = w.table_name\n"
+		"), facts as (\n"
+		"  select pg_catalog.pg_wal_lsn_diff(w.lsn, coalesce(sl.confirmed_flush_lsn, $4::pg_lsn)) as lag_bytes,\n"
+		"         case when sl.confirmed_flush_lsn is not null then 'slot'\n"
+		"              when $4::pg_lsn is not null then 'subscription' end as lag_source,\n"
+		"         sl.slot_name is not null as slot_found, sl.active,\n"
+		"         pg_catalog.pg_wal_lsn_diff(w.lsn, sl.restart_lsn) as wal_retained,\n");
 	if (version >= 130000)
-		sb_append(&sb,
-				  "         sl.wal_status, sl.safe_wal_size,\n"
-				  "         pg_catalog.pg_size_bytes(pg_catalog.current_setting('max_slot_wal_keep_size')) as max_slot_keep,\n");
+		sb_append(
+			&sb,
+			"         sl.wal_status, sl.safe_wal_size,\n"
+			"         pg_catalog.pg_size_bytes(pg_catalog.current_setting('max_slot_wal_keep_size')) as max_slot_keep,\n");
 	else
-		sb_append(&sb, "         null::text as wal_status, null::bigint as safe_wal_size, -1 as max_slot_keep,\n");
-	sb_append(&sb, "         pg_catalog.pg_size_bytes(pg_catalog.current_setting('max_wal_size')) as max_wal_size,\n");
+		sb_append(&sb,
+				  "         null::text as wal_status, null::bigint as safe_wal_size, -1 as max_slot_keep,\n");
+	sb_append(
+		&sb,
+		"         pg_catalog.pg_size_bytes(pg_catalog.current_setting('max_wal_size')) as max_wal_size,\n");
 	/* pg_ls_waldir() is checked for EXECUTE when the plan starts, used or not. */
-	sb_append(&sb, superuser
-			  ? "         (select pg_catalog.sum(f.size) from pg_catalog.pg_ls_waldir() f) as wal_dir,\n"
-			  : "         null::numeric as wal_dir,\n");
 	sb_append(&sb,
-			  "         case when $6::boolean then exists (\n"
-			  "           select 1 from pg_catalog.pg_publication_tables pt\n"
-			  "            where pt.pubname = any ($5::text[]) and pt.schemaname = 'migkit' and pt.tablename = 'heartbeat')\n"
-			  "         end as heartbeat_published\n"
-			  "    from (select pg_catalog.pg_current_wal_lsn() as lsn) w\n"
-			  "    left join pg_catalog.pg_replication_slots sl\n"
-			  "           on sl.slot_name = $3 and sl.database = pg_catalog.current_database()\n"
-			  ")\n"
-			  "select f.lag_bytes, f.lag_source, f.slot_found, f.active, f.wal_status, f.wal_retained,\n"
-			  "       f.safe_wal_size, f.max_slot_keep, f.max_wal_size, f.wal_dir, f.heartbeat_published,\n"
-			  "       s.ord, s.size\n"
-			  "  from facts f left join sized s on true\n"
-			  " order by s.ord");
+			  superuser
+				  ? "         (select pg_catalog.sum(f.size) from pg_catalog.pg_ls_waldir() f) as wal_dir,\n"
+				  : "         null::numeric as wal_dir,\n");
+	sb_append(
+		&sb,
+		"         case when $6::boolean then exists (\n"
+		"           select 1 from pg_catalog.pg_publication_tables pt\n"
+		"            where pt.pubname = any ($5::text[]) and pt.schemaname = 'migkit' and pt.tablename = 'heartbeat')\n"
+		"         end as heartbeat_published\n"
+		"    from (select pg_catalog.pg_current_wal_lsn() as lsn) w\n"
+		"    left join pg_catalog.pg_replication_slots sl\n"
+		"           on sl.slot_name = $3 and sl.database = pg_catalog.current_database()\n"
+		")\n"
+		"select f.lag_bytes, f.lag_source, f.slot_found, f.active, f.wal_status, f.wal_retained,\n"
+		"       f.safe_wal_size, f.max_slot_keep, f.max_wal_size, f.wal_dir, f.heartbeat_published,\n"
+		"       s.ord, s.size\n"
+		"  from facts f left join sized s on true\n"
+		" order by s.ord");
 	return sb_steal(&sb);
 }
 
@@ -526,13 +526,13 @@ static const char heartbeat_read_sql[] =
  * with the code copied into `code`.  Other failures are logged as usual.
  */
 static PGresult *
-receive_expecting(PGconn *conn, const char *side, const char *sql,
-				  const char *const *expected, char *code, size_t codesize)
+receive_expecting(PGconn *conn, const char *side, const char *sql, const char *const *expected, char *code,
+				  size_t codesize)
 {
-	PGresult   *res, *last = NULL;
+	PGresult *res, *last = NULL;
 	const char *const *e;
 	const char *state = NULL;
-	bool		failed = false;
+	bool failed = false;
 
 	code[0] = '\0';
 	while ((res = PQgetResult(conn)) != NULL) {
@@ -565,7 +565,7 @@ receive_expecting(PGconn *conn, const char *side, const char *sql,
 static bool
 read_dst(snapshot *s, PGresult *res, PGconn *dst, const char *subname)
 {
-	int			n = PQntuples(res), i;
+	int n = PQntuples(res), i;
 
 	if (n == 0) {
 		log_error("subscription \"%s\" does not exist in database \"%s\" on DST: run create-sub first",
@@ -586,11 +586,11 @@ read_dst(snapshot *s, PGresult *res, PGconn *dst, const char *subname)
 
 	s->tables = xcalloc((size_t) n, sizeof(table_row));
 	for (i = 0; i < n; i++) {
-		table_row  *t = &s->tables[s->ntables];
-		double		bytes = num(res, i, 14), secs = num(res, i, 15);
+		table_row *t = &s->tables[s->ntables];
+		double bytes = num(res, i, 14), secs = num(res, i, 15);
 
 		if (pg_value(res, i, 11) == NULL)
-			continue;			/* the subscription has no table */
+			continue; /* the subscription has no table */
 		t->schema = xstrdup(pg_value(res, i, 11));
 		t->name = xstrdup(pg_value(res, i, 12));
 		t->substate = pg_value(res, i, 13)[0];
@@ -606,11 +606,12 @@ read_dst(snapshot *s, PGresult *res, PGconn *dst, const char *subname)
 static void
 read_src(snapshot *s, PGresult *res)
 {
-	int			n = PQntuples(res), i;
+	int n = PQntuples(res), i;
 
 	s->lag_bytes = num(res, 0, 0);
-	s->lag_source = !pg_value(res, 0, 1) ? NULL
-		: strcmp(pg_value(res, 0, 1), "slot") == 0 ? "slot" : "subscription";
+	s->lag_source = !pg_value(res, 0, 1)                       ? NULL
+					: strcmp(pg_value(res, 0, 1), "slot") == 0 ? "slot"
+															   : "subscription";
 	s->slot_found = boolean(res, 0, 2);
 	s->slot_active = boolean(res, 0, 3);
 	s->wal_status = text_or_null(res, 0, 4);
@@ -621,7 +622,7 @@ read_src(snapshot *s, PGresult *res)
 	s->wal_dir = num(res, 0, 9);
 	s->heartbeat_published = pg_value(res, 0, 10) ? boolean(res, 0, 10) : -1;
 	for (i = 0; i < n; i++) {
-		double		ord = num(res, i, 11);
+		double ord = num(res, i, 11);
 
 		if (!isnan(ord) && ord >= 1 && ord <= s->ntables)
 			s->tables[(int) ord - 1].size = num(res, i, 12);
@@ -640,11 +641,11 @@ take_snapshot(PGconn *src, PGconn *dst, const options *o, snapshot *s)
 {
 	static const char *const hb_src_expected[] = {"42P01", "3F000", "25006", NULL};
 	static const char *const hb_dst_expected[] = {"42P01", "3F000", NULL};
-	char	   *dsql = NULL, *ssql = NULL;
-	PGresult   *res = NULL, *hb = NULL;
-	char		code[8];
-	bool		ok = false;
-	strbuf		schemas, names;
+	char *dsql = NULL, *ssql = NULL;
+	PGresult *res = NULL, *hb = NULL;
+	char code[8];
+	bool ok = false;
+	strbuf schemas, names;
 	const char *params[6];
 	const char *su = PQparameterStatus(src, "is_superuser");
 
@@ -731,14 +732,14 @@ done:
 static void
 evaluate(snapshot *s, const options *o, const history *h)
 {
-	char		a[32], b[32];
-	double		rate = 0;
-	bool		copying_rate = false;
-	int			i;
+	char a[32], b[32];
+	double rate = 0;
+	bool copying_rate = false;
+	int i;
 
 	for (i = 0; i < s->ntables; i++) {
-		table_row  *t = &s->tables[i];
-		double		size = isnan(t->size) ? 0 : t->size;
+		table_row *t = &s->tables[i];
+		double size = isnan(t->size) ? 0 : t->size;
 
 		s->count[t->state]++;
 		if (t->state == STATE_SYNCED || t->state == STATE_STREAMING)
@@ -764,12 +765,13 @@ evaluate(snapshot *s, const options *o, const history *h)
 		s->lag_seconds = fmax(0, s->hb_age);
 		s->lag_seconds_source = "heartbeat";
 		if (!s->hb_applied)
-			add_message(&s->notes, &s->nnotes,
-						xasprintf("heartbeat: this refresh's beat had not reached DST yet; DST has applied SRC's commits up to %s ago",
-								  format_lag_seconds(s->hb_age, a, sizeof(a))));
+			add_message(
+				&s->notes, &s->nnotes,
+				xasprintf(
+					"heartbeat: this refresh's beat had not reached DST yet; DST has applied SRC's commits up to %s ago",
+					format_lag_seconds(s->hb_age, a, sizeof(a))));
 	} else {
-		double		age = fmax(isnan(s->receipt_age) ? -1 : s->receipt_age,
-							   isnan(s->end_age) ? -1 : s->end_age);
+		double age = fmax(isnan(s->receipt_age) ? -1 : s->receipt_age, isnan(s->end_age) ? -1 : s->end_age);
 
 		if (!isnan(s->lag_bytes) && s->lag_bytes <= 0)
 			s->lag_seconds = 0;
@@ -780,68 +782,108 @@ evaluate(snapshot *s, const options *o, const history *h)
 
 	switch (s->hb) {
 		case HB_OFF:
-		case HB_OK:
-			break;
+		case HB_OK: break;
 		case HB_NO_SRC_TABLE:
-			add_message(&s->notes, &s->nnotes, xstrdup("heartbeat: migkit.heartbeat does not exist on SRC (create-pub creates it); the lag in seconds is an estimate"));
+			add_message(
+				&s->notes, &s->nnotes,
+				xstrdup(
+					"heartbeat: migkit.heartbeat does not exist on SRC (create-pub creates it); the lag in seconds is an estimate"));
 			break;
 		case HB_SRC_READ_ONLY:
-			add_message(&s->notes, &s->nnotes, xstrdup("heartbeat: SRC refuses writes (read-only), no beat written; the lag in seconds is an estimate"));
+			add_message(
+				&s->notes, &s->nnotes,
+				xstrdup(
+					"heartbeat: SRC refuses writes (read-only), no beat written; the lag in seconds is an estimate"));
 			break;
 		case HB_NO_DST_TABLE:
-			add_message(&s->notes, &s->nnotes, xstrdup("heartbeat: migkit.heartbeat does not exist on DST (create-sub creates it); the lag in seconds is an estimate"));
+			add_message(
+				&s->notes, &s->nnotes,
+				xstrdup(
+					"heartbeat: migkit.heartbeat does not exist on DST (create-sub creates it); the lag in seconds is an estimate"));
 			break;
 		case HB_NOT_PUBLISHED:
-			add_message(&s->notes, &s->nnotes, xstrdup("heartbeat: migkit.heartbeat is not in the subscription's publications (create-pub adds it); the lag in seconds is an estimate"));
+			add_message(
+				&s->notes, &s->nnotes,
+				xstrdup(
+					"heartbeat: migkit.heartbeat is not in the subscription's publications (create-pub adds it); the lag in seconds is an estimate"));
 			break;
 		case HB_NOT_SUBSCRIBED:
-			add_message(&s->notes, &s->nnotes, xasprintf("heartbeat: migkit.heartbeat is not part of the subscription yet: run ALTER SUBSCRIPTION %s REFRESH PUBLICATION on DST; the lag in seconds is an estimate", o->sub_sql));
+			add_message(
+				&s->notes, &s->nnotes,
+				xasprintf(
+					"heartbeat: migkit.heartbeat is not part of the subscription yet: run ALTER SUBSCRIPTION %s REFRESH PUBLICATION on DST; the lag in seconds is an estimate",
+					o->sub_sql));
 			break;
 		case HB_NOT_READY:
-			add_message(&s->notes, &s->nnotes, xstrdup("heartbeat: migkit.heartbeat is still in its initial sync; the lag in seconds is an estimate"));
+			add_message(
+				&s->notes, &s->nnotes,
+				xstrdup(
+					"heartbeat: migkit.heartbeat is still in its initial sync; the lag in seconds is an estimate"));
 			break;
 		case HB_NO_ROW:
-			add_message(&s->notes, &s->nnotes, xstrdup("heartbeat: no beat has reached DST yet; the lag in seconds is an estimate"));
+			add_message(&s->notes, &s->nnotes,
+						xstrdup("heartbeat: no beat has reached DST yet; the lag in seconds is an estimate"));
 			break;
 	}
 
 	/* The slot and the WAL it holds on SRC. */
 	if (s->slot_name && !s->slot_found)
-		add_message(&s->warnings, &s->nwarnings,
-					xasprintf("slot %s not found on SRC: the subscription cannot stream (recreate it: drop-sub, create-sub)", s->slot_name));
+		add_message(
+			&s->warnings, &s->nwarnings,
+			xasprintf(
+				"slot %s not found on SRC: the subscription cannot stream (recreate it: drop-sub, create-sub)",
+				s->slot_name));
 	if (s->wal_status && strcmp(s->wal_status, "lost") == 0)
-		add_message(&s->warnings, &s->nwarnings,
-					xasprintf("slot %s has lost WAL it needs (wal_status lost): DST cannot catch up; recreate the subscription (drop-sub, create-sub)", s->slot_name));
+		add_message(
+			&s->warnings, &s->nwarnings,
+			xasprintf(
+				"slot %s has lost WAL it needs (wal_status lost): DST cannot catch up; recreate the subscription (drop-sub, create-sub)",
+				s->slot_name));
 	else if (s->wal_status && strcmp(s->wal_status, "unreserved") == 0)
-		add_message(&s->warnings, &s->nwarnings,
-					xasprintf("slot %s retains more WAL than max_slot_wal_keep_size allows (wal_status unreserved): WAL it needs may be removed at the next checkpoint", s->slot_name));
+		add_message(
+			&s->warnings, &s->nwarnings,
+			xasprintf(
+				"slot %s retains more WAL than max_slot_wal_keep_size allows (wal_status unreserved): WAL it needs may be removed at the next checkpoint",
+				s->slot_name));
 	else if (s->slot_found && s->max_slot_keep > 0 && s->wal_retained >= SLOT_KEEP_WARN * s->max_slot_keep)
-		add_message(&s->warnings, &s->nwarnings,
-					xasprintf("slot %s retains %s of WAL, %.0f%% of max_slot_wal_keep_size (%s): past it, SRC drops WAL DST still needs",
-							  s->slot_name, format_bytes(s->wal_retained, a, sizeof(a)),
-							  100 * s->wal_retained / s->max_slot_keep, format_bytes(s->max_slot_keep, b, sizeof(b))));
-	else if (s->slot_found && s->max_slot_keep < 0 && s->max_wal_size > 0 && s->wal_retained > s->max_wal_size)
-		add_message(&s->warnings, &s->nwarnings,
-					xasprintf("slot %s retains %s of WAL, more than max_wal_size (%s), with no limit (max_slot_wal_keep_size = -1): watch the free disk of SRC's pg_wal (not measurable from SQL)",
-							  s->slot_name, format_bytes(s->wal_retained, a, sizeof(a)), format_bytes(s->max_wal_size, b, sizeof(b))));
+		add_message(
+			&s->warnings, &s->nwarnings,
+			xasprintf(
+				"slot %s retains %s of WAL, %.0f%% of max_slot_wal_keep_size (%s): past it, SRC drops WAL DST still needs",
+				s->slot_name, format_bytes(s->wal_retained, a, sizeof(a)),
+				100 * s->wal_retained / s->max_slot_keep, format_bytes(s->max_slot_keep, b, sizeof(b))));
+	else if (s->slot_found && s->max_slot_keep < 0 && s->max_wal_size > 0 &&
+			 s->wal_retained > s->max_wal_size)
+		add_message(
+			&s->warnings, &s->nwarnings,
+			xasprintf(
+				"slot %s retains %s of WAL, more than max_wal_size (%s), with no limit (max_slot_wal_keep_size = -1): watch the free disk of SRC's pg_wal (not measurable from SQL)",
+				s->slot_name, format_bytes(s->wal_retained, a, sizeof(a)),
+				format_bytes(s->max_wal_size, b, sizeof(b))));
 	if (s->apply_errors > 0 || s->sync_errors > 0)
-		add_message(&s->notes, &s->nnotes,
-					xasprintf("DST's workers have failed %.0f time(s) applying and %.0f time(s) copying (pg_stat_subscription_stats): see DST's server log",
-							  isnan(s->apply_errors) ? 0 : s->apply_errors, isnan(s->sync_errors) ? 0 : s->sync_errors));
+		add_message(
+			&s->notes, &s->nnotes,
+			xasprintf(
+				"DST's workers have failed %.0f time(s) applying and %.0f time(s) copying (pg_stat_subscription_stats): see DST's server log",
+				isnan(s->apply_errors) ? 0 : s->apply_errors, isnan(s->sync_errors) ? 0 : s->sync_errors));
 
 	/* The verdict. */
 	if (!s->enabled)
-		add_message(&s->why, &s->nwhy, xasprintf("the subscription is disabled (ALTER SUBSCRIPTION %s ENABLE)", o->sub_sql));
+		add_message(&s->why, &s->nwhy,
+					xasprintf("the subscription is disabled (ALTER SUBSCRIPTION %s ENABLE)", o->sub_sql));
 	else if (s->worker_pid == 0)
 		add_message(&s->why, &s->nwhy, xstrdup("the apply worker is not running (see DST's server log)"));
 	if (s->count[STATE_STREAMING] < s->ntables)
-		add_message(&s->why, &s->nwhy, xasprintf("%d of %d tables not streaming yet",
-												 s->ntables - s->count[STATE_STREAMING], s->ntables));
+		add_message(&s->why, &s->nwhy,
+					xasprintf("%d of %d tables not streaming yet", s->ntables - s->count[STATE_STREAMING],
+							  s->ntables));
 	if (isnan(s->lag_bytes))
-		add_message(&s->why, &s->nwhy, xstrdup("the lag is unknown (no slot on SRC and no position reported by DST)"));
+		add_message(&s->why, &s->nwhy,
+					xstrdup("the lag is unknown (no slot on SRC and no position reported by DST)"));
 	else if (s->lag_bytes > (double) o->max_lag)
-		add_message(&s->why, &s->nwhy, xasprintf("lag %s > %s", format_bytes(s->lag_bytes, a, sizeof(a)),
-												 format_bytes((double) o->max_lag, b, sizeof(b))));
+		add_message(&s->why, &s->nwhy,
+					xasprintf("lag %s > %s", format_bytes(s->lag_bytes, a, sizeof(a)),
+							  format_bytes((double) o->max_lag, b, sizeof(b))));
 	s->in_sync = s->nwhy == 0;
 }
 
@@ -849,7 +891,7 @@ evaluate(snapshot *s, const options *o, const history *h)
 static void
 format_bar(char *buf, size_t size, double fraction, int width)
 {
-	int			fill, i, n = 0;
+	int fill, i, n = 0;
 
 	if (isnan(fraction))
 		fraction = 0;
@@ -898,7 +940,7 @@ size_or_dash(double v, char *buf, size_t size)
 static void
 append_lag(strbuf *sb, const snapshot *s)
 {
-	char		a[32];
+	char a[32];
 
 	sb_append(sb, size_or_dash(s->lag_bytes, a, sizeof(a)));
 	if (!isnan(s->lag_seconds))
@@ -910,7 +952,7 @@ append_lag(strbuf *sb, const snapshot *s)
 static void
 append_summary_line(strbuf *sb, const snapshot *s)
 {
-	char		a[32], b[32], ts[32];
+	char a[32], b[32], ts[32];
 
 	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", localtime(&s->wall));
 	sb_printf(sb, "%s  %d/%d streaming", ts, s->count[STATE_STREAMING], s->ntables);
@@ -954,7 +996,7 @@ compare_rows(const void *a, const void *b)
 {
 	const table_row *x = &sort_snapshot->tables[*(const int *) a];
 	const table_row *y = &sort_snapshot->tables[*(const int *) b];
-	int			r = display_rank(x->state) - display_rank(y->state);
+	int r = display_rank(x->state) - display_rank(y->state);
 
 	return r != 0 ? r : *(const int *) a - *(const int *) b;
 }
@@ -973,13 +1015,12 @@ render_text(FILE *out, const snapshot *s, const options *o, bool bars, bool colo
 	const char *yellow = color ? out_style(stdout, "yellow") : "";
 	const char *green = color ? out_style(stdout, "green") : "";
 	const char *red = color ? out_style(stdout, "red") : "";
-	char		a[32], b[32], c[32], pct[16], bar[BAR_WIDTH + 3];
-	int		   *order = xcalloc((size_t) s->ntables + 1, sizeof(int));
-	int			shown, i;
-	table	   *t = table_new(bars ? 6 : 5, headers);
+	char a[32], b[32], c[32], pct[16], bar[BAR_WIDTH + 3];
+	int *order = xcalloc((size_t) s->ntables + 1, sizeof(int));
+	int shown, i;
+	table *t = table_new(bars ? 6 : 5, headers);
 
-	fprintf(out, "%sSubscription %s on DST%s: %s", bold, o->sub, reset,
-			s->enabled ? "enabled" : "disabled");
+	fprintf(out, "%sSubscription %s on DST%s: %s", bold, o->sub, reset, s->enabled ? "enabled" : "disabled");
 	if (s->worker_pid)
 		fprintf(out, ", apply worker pid %ld\n", s->worker_pid);
 	else
@@ -998,7 +1039,7 @@ render_text(FILE *out, const snapshot *s, const options *o, bool bars, bool colo
 	table_align_right(t, 4);
 	for (i = 0; i < shown; i++) {
 		const table_row *r = &s->tables[order[i]];
-		char	   *qualified = xasprintf("%s.%s", r->schema, r->name);
+		char *qualified = xasprintf("%s.%s", r->schema, r->name);
 		const char *cells[6];
 
 		snprintf(pct, sizeof(pct), "%.0f%%", table_percent(r));
@@ -1017,7 +1058,7 @@ render_text(FILE *out, const snapshot *s, const options *o, bool bars, bool colo
 		table_print(t, out);
 	}
 	if (shown < s->ntables) {
-		int			rest[NSTATES] = {0};
+		int rest[NSTATES] = {0};
 
 		for (i = shown; i < s->ntables; i++)
 			rest[s->tables[order[i]].state]++;
@@ -1030,16 +1071,15 @@ render_text(FILE *out, const snapshot *s, const options *o, bool bars, bool colo
 	table_free(t);
 	free(order);
 
-	fprintf(out, "\n%sTables:%s %d streaming, %d synced, %d copying, %d waiting",
-			bold, reset, s->count[STATE_STREAMING], s->count[STATE_SYNCED],
-			s->count[STATE_COPYING], s->count[STATE_WAITING]);
+	fprintf(out, "\n%sTables:%s %d streaming, %d synced, %d copying, %d waiting", bold, reset,
+			s->count[STATE_STREAMING], s->count[STATE_SYNCED], s->count[STATE_COPYING],
+			s->count[STATE_WAITING]);
 	if (s->count[STATE_UNKNOWN])
 		fprintf(out, ", %d unknown", s->count[STATE_UNKNOWN]);
 	fprintf(out, " (of %d)\n", s->ntables);
 
 	format_bar(bar, sizeof(bar), total_percent(s) / 100, BAR_WIDTH);
-	fprintf(out, "%sCopied:%s %s%s%s of %s (%.0f%%)", bold, reset,
-			bars ? bar : "", bars ? " " : "",
+	fprintf(out, "%sCopied:%s %s%s%s of %s (%.0f%%)", bold, reset, bars ? bar : "", bars ? " " : "",
 			format_bytes(s->total_copied, a, sizeof(a)), format_bytes(s->total_size, b, sizeof(b)),
 			total_percent(s));
 	if (!isnan(s->throughput))
@@ -1052,8 +1092,8 @@ render_text(FILE *out, const snapshot *s, const options *o, bool bars, bool colo
 
 	fprintf(out, "%sLag:%s %s", bold, reset, size_or_dash(s->lag_bytes, a, sizeof(a)));
 	if (s->lag_source)
-		fprintf(out, " (%s)", strcmp(s->lag_source, "slot") == 0
-				? "slot confirmed_flush_lsn" : "DST latest_end_lsn");
+		fprintf(out, " (%s)",
+				strcmp(s->lag_source, "slot") == 0 ? "slot confirmed_flush_lsn" : "DST latest_end_lsn");
 	if (isnan(s->lag_seconds))
 		fprintf(out, ", seconds unknown (no apply worker)\n");
 	else if (strcmp(s->lag_seconds_source, "heartbeat") == 0)
@@ -1067,26 +1107,26 @@ render_text(FILE *out, const snapshot *s, const options *o, bool bars, bool colo
 	else if (!s->slot_found)
 		fprintf(out, "%sSlot:%s %s not found on SRC\n", bold, reset, s->slot_name);
 	else {
-		fprintf(out, "%sSlot:%s %s %s, %s, WAL retained %s", bold, reset,
-				s->slot_name, s->slot_active ? "active" : "inactive",
-				s->wal_status ? s->wal_status : "-", format_bytes(s->wal_retained, a, sizeof(a)));
+		fprintf(out, "%sSlot:%s %s %s, %s, WAL retained %s", bold, reset, s->slot_name,
+				s->slot_active ? "active" : "inactive", s->wal_status ? s->wal_status : "-",
+				format_bytes(s->wal_retained, a, sizeof(a)));
 		if (s->max_slot_keep > 0)
 			fprintf(out, " of %s (max_slot_wal_keep_size)", format_bytes(s->max_slot_keep, b, sizeof(b)));
 		else
 			fprintf(out, ", no limit");
 		fputc('\n', out);
 	}
-	fprintf(out, "%sDisk:%s SRC pg_wal %s; free space not measurable from SQL (check df)\n",
-			bold, reset, isnan(s->wal_dir) ? "size unknown (pg_ls_waldir() needs a superuser)"
-			: format_bytes(s->wal_dir, c, sizeof(c)));
+	fprintf(out, "%sDisk:%s SRC pg_wal %s; free space not measurable from SQL (check df)\n", bold, reset,
+			isnan(s->wal_dir) ? "size unknown (pg_ls_waldir() needs a superuser)"
+							  : format_bytes(s->wal_dir, c, sizeof(c)));
 
 	for (i = 0; i < s->nwarnings; i++)
 		fprintf(out, "%swarning:%s %s\n", yellow, reset, s->warnings[i]);
 	for (i = 0; i < s->nnotes; i++)
 		fprintf(out, "%snote:%s %s\n", yellow, reset, s->notes[i]);
 	if (s->in_sync)
-		fprintf(out, "%sIn sync%s: every table streams and the lag is within %s.\n",
-				green, reset, format_bytes((double) o->max_lag, a, sizeof(a)));
+		fprintf(out, "%sIn sync%s: every table streams and the lag is within %s.\n", green, reset,
+				format_bytes((double) o->max_lag, a, sizeof(a)));
 	else {
 		fprintf(out, "%sNot yet in sync%s: ", red, reset);
 		for (i = 0; i < s->nwhy; i++)
@@ -1116,9 +1156,9 @@ json_bytes_or_null(json *j, const char *key, double v)
 static void
 render_json(FILE *out, const snapshot *s, const options *o)
 {
-	json		j;
-	char		ts[64];
-	int			i;
+	json j;
+	char ts[64];
+	int i;
 
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime(&s->wall));
 	json_init(&j, out);
@@ -1139,7 +1179,7 @@ render_json(FILE *out, const snapshot *s, const options *o)
 	json_array_begin(&j, "tables");
 	for (i = 0; i < s->ntables; i++) {
 		const table_row *t = &s->tables[i];
-		char		sub[2] = {t->substate, '\0'};
+		char sub[2] = {t->substate, '\0'};
 
 		json_object_begin(&j, NULL);
 		json_string(&j, "schema", t->schema);
@@ -1238,8 +1278,8 @@ prom_family(FILE *out, const char *metric, const char *help)
 
 /* metric{subscription="…"[,extra="…"]} value */
 static void
-prom_sample(FILE *out, const char *metric, const char *sub,
-			const char *label, const char *label_value, double value)
+prom_sample(FILE *out, const char *metric, const char *sub, const char *label, const char *label_value,
+			double value)
 {
 	if (isnan(value))
 		return;
@@ -1251,8 +1291,8 @@ prom_sample(FILE *out, const char *metric, const char *sub,
 }
 
 static void
-prom_table_sample(FILE *out, const char *metric, const char *sub, const table_row *t,
-				  const char *state, double value)
+prom_table_sample(FILE *out, const char *metric, const char *sub, const table_row *t, const char *state,
+				  double value)
 {
 	if (isnan(value))
 		return;
@@ -1269,15 +1309,20 @@ static void
 render_prometheus(FILE *out, const snapshot *s, const options *o)
 {
 	const char *sub = o->sub;
-	int			i, k;
+	int i, k;
 
-	prom_family(out, "migkit_in_sync", "1 when every table streams and the lag is under the threshold, else 0.");
+	prom_family(out, "migkit_in_sync",
+				"1 when every table streams and the lag is under the threshold, else 0.");
 	prom_sample(out, "migkit_in_sync", sub, NULL, NULL, s->in_sync);
 	prom_family(out, "migkit_subscription_enabled", "1 when the subscription is enabled on DST.");
 	prom_sample(out, "migkit_subscription_enabled", sub, NULL, NULL, s->enabled);
-	prom_family(out, "migkit_replication_lag_bytes", "WAL bytes from SRC's pg_current_wal_lsn() to what DST confirmed.");
-	prom_sample(out, "migkit_replication_lag_bytes", sub, "source", s->lag_source ? s->lag_source : "", s->lag_bytes);
-	prom_family(out, "migkit_replication_lag_seconds", "Replication lag in seconds: from the heartbeat, else an estimate from pg_stat_subscription.");
+	prom_family(out, "migkit_replication_lag_bytes",
+				"WAL bytes from SRC's pg_current_wal_lsn() to what DST confirmed.");
+	prom_sample(out, "migkit_replication_lag_bytes", sub, "source", s->lag_source ? s->lag_source : "",
+				s->lag_bytes);
+	prom_family(
+		out, "migkit_replication_lag_seconds",
+		"Replication lag in seconds: from the heartbeat, else an estimate from pg_stat_subscription.");
 	prom_sample(out, "migkit_replication_lag_seconds", sub, "source",
 				s->lag_seconds_source ? s->lag_seconds_source : "", s->lag_seconds);
 	prom_family(out, "migkit_tables", "Tables of the subscription in each sync state.");
@@ -1292,10 +1337,12 @@ render_prometheus(FILE *out, const snapshot *s, const options *o)
 	prom_family(out, "migkit_slot_active", "1 when the slot on SRC is in use by DST.");
 	prom_sample(out, "migkit_slot_active", sub, "slot", s->slot_name ? s->slot_name : "",
 				s->slot_found ? s->slot_active : NAN);
-	prom_family(out, "migkit_slot_wal_retained_bytes", "WAL the slot keeps on SRC: pg_current_wal_lsn() - restart_lsn.");
+	prom_family(out, "migkit_slot_wal_retained_bytes",
+				"WAL the slot keeps on SRC: pg_current_wal_lsn() - restart_lsn.");
 	prom_sample(out, "migkit_slot_wal_retained_bytes", sub, "slot", s->slot_name ? s->slot_name : "",
 				s->slot_found ? s->wal_retained : NAN);
-	prom_family(out, "migkit_slot_safe_wal_size_bytes", "WAL that can still be written before the slot loses WAL (max_slot_wal_keep_size).");
+	prom_family(out, "migkit_slot_safe_wal_size_bytes",
+				"WAL that can still be written before the slot loses WAL (max_slot_wal_keep_size).");
 	prom_sample(out, "migkit_slot_safe_wal_size_bytes", sub, "slot", s->slot_name ? s->slot_name : "",
 				s->safe_wal_size);
 	prom_family(out, "migkit_wal_directory_bytes", "Size of SRC's pg_wal (pg_ls_waldir()).");
@@ -1332,12 +1379,12 @@ terminal_size(int *rows, int *cols)
 static void
 put_clipped(const char *line, size_t len, int cols)
 {
-	size_t		i = 0;
-	int			width = 0;
+	size_t i = 0;
+	int width = 0;
 
 	while (i < len) {
 		if (line[i] == '\033') {
-			size_t		j = i + 1;
+			size_t j = i + 1;
 
 			if (j < len && line[j] == '[')
 				for (j++; j < len && !(line[j] >= '@' && line[j] <= '~'); j++)
@@ -1360,18 +1407,18 @@ put_clipped(const char *line, size_t len, int cols)
 static void
 draw_frame(const snapshot *s, const options *o)
 {
-	char	   *buf = NULL;
-	size_t		size = 0, pos = 0;
-	FILE	   *mem = open_memstream(&buf, &size);
-	int			rows, cols, budget, lines = 0;
-	char		ts[32];
+	char *buf = NULL;
+	size_t size = 0, pos = 0;
+	FILE *mem = open_memstream(&buf, &size);
+	int rows, cols, budget, lines = 0;
+	char ts[32];
 
 	if (mem == NULL)
 		return;
 	terminal_size(&rows, &cols);
 	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", localtime(&s->wall));
-	fprintf(mem, "migkit progress: every %gs, Ctrl-C to stop%s    %s\n\n",
-			o->interval, o->wait ? ", until in sync" : "", ts);
+	fprintf(mem, "migkit progress: every %gs, Ctrl-C to stop%s    %s\n\n", o->interval,
+			o->wait ? ", until in sync" : "", ts);
 	/*
 	 * Around the table rows (and their "... more" line): 5 lines above, 7
 	 * below, a line per note; the last screen line stays free so the
@@ -1384,7 +1431,7 @@ draw_frame(const snapshot *s, const options *o)
 	fputs("\033[H", stdout);
 	while (pos < size && lines < rows - 1) {
 		const char *nl = memchr(buf + pos, '\n', size - pos);
-		size_t		len = nl ? (size_t) (nl - (buf + pos)) : size - pos;
+		size_t len = nl ? (size_t) (nl - (buf + pos)) : size - pos;
 
 		put_clipped(buf + pos, len, cols);
 		fputs("\033[K\n", stdout);
@@ -1400,7 +1447,7 @@ draw_frame(const snapshot *s, const options *o)
 static void
 print_report(const snapshot *s, const options *o)
 {
-	int			i;
+	int i;
 
 	if (o->json)
 		render_json(stdout, s, o);
@@ -1430,7 +1477,7 @@ pause_for(double seconds)
 static bool
 take_watch_seconds(int argc, char **argv, options *o)
 {
-	double		v;
+	double v;
 
 	if (optarg) {
 		if (!parse_seconds(optarg, &v)) {
@@ -1448,8 +1495,18 @@ take_watch_seconds(int argc, char **argv, options *o)
 static bool
 parse_options(int argc, char **argv, options *o, bool *help)
 {
-	enum { OPT_WATCH = 256, OPT_WAIT, OPT_TIMEOUT, OPT_INTERVAL, OPT_MAX_LAG,
-		   OPT_JSON, OPT_PROMETHEUS, OPT_SRC, OPT_DST, OPT_SUB };
+	enum {
+		OPT_WATCH = 256,
+		OPT_WAIT,
+		OPT_TIMEOUT,
+		OPT_INTERVAL,
+		OPT_MAX_LAG,
+		OPT_JSON,
+		OPT_PROMETHEUS,
+		OPT_SRC,
+		OPT_DST,
+		OPT_SUB
+	};
 	static const struct option long_options[] = {
 		{"watch", optional_argument, NULL, OPT_WATCH},
 		{"wait", no_argument, NULL, OPT_WAIT},
@@ -1462,11 +1519,11 @@ parse_options(int argc, char **argv, options *o, bool *help)
 		{"dst", required_argument, NULL, OPT_DST},
 		{"sub", required_argument, NULL, OPT_SUB},
 		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
+		{NULL, 0, NULL, 0},
 	};
-	bool		watch_interval = false;
-	double		interval = 0;
-	int			c;
+	bool watch_interval = false;
+	double interval = 0;
+	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->interval = DEFAULT_INTERVAL;
@@ -1498,7 +1555,8 @@ parse_options(int argc, char **argv, options *o, bool *help)
 				break;
 			case OPT_MAX_LAG:
 				if (!parse_bytes(optarg, &o->max_lag)) {
-					log_error("--max-lag takes a number of bytes (units kB, MB, GB allowed), not \"%s\"", optarg);
+					log_error("--max-lag takes a number of bytes (units kB, MB, GB allowed), not \"%s\"",
+							  optarg);
 					return false;
 				}
 				o->max_lag_given = true;
@@ -1521,7 +1579,8 @@ parse_options(int argc, char **argv, options *o, bool *help)
 		return false;
 	}
 	if (o->watch && o->prometheus) {
-		log_error("--prometheus prints once: run it from a timer for the textfile collector, without --watch");
+		log_error(
+			"--prometheus prints once: run it from a timer for the textfile collector, without --watch");
 		return false;
 	}
 	if (o->timeout > 0 && !o->wait && !o->watch) {
@@ -1538,7 +1597,7 @@ parse_options(int argc, char **argv, options *o, bool *help)
 static void
 log_wait_progress(const snapshot *s, int *last_counts)
 {
-	strbuf		sb;
+	strbuf sb;
 
 	if (memcmp(last_counts, s->count, sizeof(s->count)) == 0)
 		return;
@@ -1552,16 +1611,16 @@ log_wait_progress(const snapshot *s, int *last_counts)
 result_t
 cmd_progress(int argc, char **argv)
 {
-	options		o;
-	bool		help, have = false, tty_frame, error = false, timed_out = false;
-	PGconn	   *src = NULL, *dst = NULL;
-	snapshot	s;
-	history		h = {0};
-	double		start, deadline = 0;
-	int			last_counts[NSTATES];
+	options o;
+	bool help, have = false, tty_frame, error = false, timed_out = false;
+	PGconn *src = NULL, *dst = NULL;
+	snapshot s;
+	history h = {0};
+	double start, deadline = 0;
+	int last_counts[NSTATES];
 	struct sigaction sa;
 	const char *env;
-	result_t	result = RESULT_ERROR;
+	result_t result = RESULT_ERROR;
 
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		progress_help();
@@ -1608,7 +1667,7 @@ cmd_progress(int argc, char **argv)
 
 	tty_frame = o.watch && !o.json && out_is_tty(stdout);
 	if (tty_frame)
-		fputs("\033[?25l\033[2J", stdout);	/* hide the cursor, clear */
+		fputs("\033[?25l\033[2J", stdout); /* hide the cursor, clear */
 	memset(last_counts, -1, sizeof(last_counts));
 	memset(&s, 0, sizeof(s));
 	start = now_seconds();
@@ -1616,7 +1675,7 @@ cmd_progress(int argc, char **argv)
 		deadline = start + o.timeout;
 
 	for (;;) {
-		snapshot	next;
+		snapshot next;
 
 		if (!take_snapshot(src, dst, &o, &next)) {
 			snapshot_free(&next);
@@ -1637,7 +1696,7 @@ cmd_progress(int argc, char **argv)
 			else if (tty_frame)
 				draw_frame(&s, &o);
 			else {
-				strbuf		sb;
+				strbuf sb;
 
 				sb_init(&sb);
 				append_summary_line(&sb, &s);
@@ -1663,7 +1722,7 @@ cmd_progress(int argc, char **argv)
 	}
 
 	if (tty_frame)
-		fputs("\033[?25h", stdout);	/* the cursor back */
+		fputs("\033[?25h", stdout); /* the cursor back */
 	if (!error && have) {
 		if (!o.watch)
 			print_report(&s, &o);
@@ -1673,7 +1732,7 @@ cmd_progress(int argc, char **argv)
 			log_info("timed out after %gs: not yet in sync", o.timeout);
 		result = s.in_sync ? RESULT_OK : RESULT_NEGATIVE;
 	} else if (!error)
-		result = RESULT_NEGATIVE;	/* interrupted before the first answer */
+		result = RESULT_NEGATIVE; /* interrupted before the first answer */
 	fflush(stdout);
 	snapshot_free(&s);
 	free(o.sub_sql);

@@ -12,8 +12,8 @@
 static bool
 shell_safe_char(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		(c >= '0' && c <= '9') || strchr("_-./:,@%+=", c) != NULL;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		   strchr("_-./:,@%+=", c) != NULL;
 }
 
 bool
@@ -72,8 +72,8 @@ url_encode(strbuf *sb, const char *s)
 	const unsigned char *p;
 
 	for (p = (const unsigned char *) s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			(*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL)
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			strchr("-._~", *p) != NULL)
 			sb_append_char(sb, (char) *p);
 		else
 			sb_printf(sb, "%%%02X", *p);

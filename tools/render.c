@@ -25,9 +25,9 @@ static const char *const hook_scripts[] = {"disable-src", "re-routing", NULL};
 #define CONTEXT_MARKER "kit/CONTEXT"
 
 typedef struct rendered {
-	char   *name;		/* path inside the kit */
-	char   *text;
-	mode_t	mode;
+	char *name; /* path inside the kit */
+	char *text;
+	mode_t mode;
 } rendered;
 
 static void
@@ -283,13 +283,15 @@ check_target(const char *kit_dir, const char *context, bool force)
 		while (n > 0 && existing[n - 1] == '\n')
 			existing[--n] = '\0';
 		if (strcmp(existing, context) != 0 && !force) {
-			log_error("%s holds the kit of context %s, not %s; choose another directory with -o, or --force to replace it",
-					  kit_dir, existing, context);
+			log_error(
+				"%s holds the kit of context %s, not %s; choose another directory with -o, or --force to replace it",
+				kit_dir, existing, context);
 			ok = false;
 		}
 	} else if (access(kit_dir, F_OK) == 0 && !dir_is_empty(kit_dir) && !force) {
-		log_error("%s exists and is not a migkit kit; choose another directory with -o, or --force to write into it",
-				  kit_dir);
+		log_error(
+			"%s exists and is not a migkit kit; choose another directory with -o, or --force to write into it",
+			kit_dir);
 		ok = false;
 	}
 	free(existing);
@@ -355,7 +357,7 @@ cmd_render(int argc, char **argv)
 		{"templates", required_argument, NULL, 't'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
+		{NULL, 0, NULL, 0},
 	};
 	const char *output = NULL, *tdir_opt = NULL;
 	bool force = false, quiet = false;
@@ -425,7 +427,7 @@ cmd_render(int argc, char **argv)
 
 		sb_init(&next);
 		if (!shell_quote(&next, activate))
-			sb_append(&next, activate);		/* a path with a line break: shown as it is */
+			sb_append(&next, activate); /* a path with a line break: shown as it is */
 		printf("rendered the kit for %s in %s (%d files)\n", context, kit_dir, nfiles);
 		printf("next: . %s && ./check-user\n", next.data);
 		sb_free(&next);

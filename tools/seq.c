@@ -33,8 +33,8 @@
  * the copy's transaction, beside SRC's: it opens and locks each sequence
  * once, for the apply after it too.
  */
-static const char seq_read_dst_sql[] =
-	SEQUENCES_CATALOG_CTE ", fast as materialized (\n"
+static const char seq_read_dst_sql[] = SEQUENCES_CATALOG_CTE
+	", fast as materialized (\n"
 	"  select s.*, case when s.readable then pg_catalog.pg_sequence_last_value(s.oid) end as lv\n"
 	"    from s\n"
 	")\n"
@@ -122,46 +122,46 @@ typedef struct seq_row {
 	const char *nspname;
 	const char *relname;
 	const char *qualified;
-	bool		readable;
-	bool		writable;
-	long long	last_value;
-	bool		known;		/* last_value read (DST: not when never called) */
-	bool		is_called;
-	bool		matched;	/* present on the other side too */
-	long long	increment;	/* the bounds: DST's only (0 on SRC) */
-	long long	min;
-	long long	max;
+	bool readable;
+	bool writable;
+	long long last_value;
+	bool known; /* last_value read (DST: not when never called) */
+	bool is_called;
+	bool matched;        /* present on the other side too */
+	long long increment; /* the bounds: DST's only (0 on SRC) */
+	long long min;
+	long long max;
 } seq_row;
 
 typedef struct seq_set {
 	const char *side;
-	PGresult   *res;		/* owns the strings of rows */
-	seq_row    *rows;
-	int			n;
+	PGresult *res; /* owns the strings of rows */
+	seq_row *rows;
+	int n;
 } seq_set;
 
 /* A sequence present on both sides and the value it gets on DST. */
 typedef struct seq_item {
 	const seq_row *src;
 	const seq_row *dst;
-	long long	value;
-	bool		called;
+	long long value;
+	bool called;
 } seq_item;
 
 typedef struct seq_plan {
-	seq_item   *items;
-	int			nitems;
+	seq_item *items;
+	int nitems;
 	const seq_row **src_only;
-	int			nsrc_only;
+	int nsrc_only;
 	const seq_row **dst_only;
-	int			ndst_only;
+	int ndst_only;
 } seq_plan;
 
 typedef struct seq_options {
-	long		shift;
-	bool		dry_run;
-	bool		check_only;
-	bool		json;
+	long shift;
+	bool dry_run;
+	bool check_only;
+	bool json;
 	const char *src;
 	const char *dst;
 } seq_options;
@@ -259,8 +259,8 @@ seq_plan_free(seq_plan *plan)
  * screenful) and returns false when there is any.
  */
 static bool
-seq_require(const seq_set *set, bool (*ok)(const seq_row *), const char *what,
-			const char *role, const char *grant)
+seq_require(const seq_set *set, bool (*ok)(const seq_row *), const char *what, const char *role,
+			const char *grant)
 {
 	strbuf names;
 	int bad = 0, i;
@@ -276,8 +276,8 @@ seq_require(const seq_set *set, bool (*ok)(const seq_row *), const char *what,
 	if (bad > 20)
 		sb_printf(&names, " and %d more", bad - 20);
 	if (bad > 0)
-		log_error("role %s cannot %s %d sequence%s on %s: %s (grant %s to %s)",
-				  role, what, bad, bad == 1 ? "" : "s", set->side, names.data, grant, role);
+		log_error("role %s cannot %s %d sequence%s on %s: %s (grant %s to %s)", role, what, bad,
+				  bad == 1 ? "" : "s", set->side, names.data, grant, role);
 	sb_free(&names);
 	return bad == 0;
 }
@@ -310,20 +310,19 @@ static bool
 seq_target(const seq_row *src, const seq_row *dst, long shift, long long *value)
 {
 	long long v;
-	bool overflow = dst->increment > 0
-		? __builtin_add_overflow(src->last_value, (long long) shift, &v)
-		: __builtin_sub_overflow(src->last_value, (long long) shift, &v);
+	bool overflow = dst->increment > 0 ? __builtin_add_overflow(src->last_value, (long long) shift, &v)
+									   : __builtin_sub_overflow(src->last_value, (long long) shift, &v);
 
 	if (!overflow && v >= dst->min && v <= dst->max) {
 		*value = v;
 		return true;
 	}
 	if (src->last_value < dst->min || src->last_value > dst->max)
-		log_error("sequence %s: SRC's value %lld is outside its bounds on DST (%lld to %lld)",
-				  src->qualified, src->last_value, dst->min, dst->max);
+		log_error("sequence %s: SRC's value %lld is outside its bounds on DST (%lld to %lld)", src->qualified,
+				  src->last_value, dst->min, dst->max);
 	else if (dst->increment > 0)
-		log_error("sequence %s: shifting %lld by %ld would exceed its maximum %lld on DST",
-				  src->qualified, src->last_value, shift, dst->max);
+		log_error("sequence %s: shifting %lld by %ld would exceed its maximum %lld on DST", src->qualified,
+				  src->last_value, shift, dst->max);
 	else
 		log_error("sequence %s: shifting %lld by %ld would go below its minimum %lld on DST (it counts down)",
 				  src->qualified, src->last_value, shift, dst->min);
@@ -409,9 +408,9 @@ seq_apply(PGconn *conn, const seq_plan *plan)
 
 /* The result of the collision check. */
 typedef struct seq_check {
-	PGresult   *res;
-	int			checked;
-	int			collisions;
+	PGresult *res;
+	int checked;
+	int collisions;
 } seq_check;
 
 /* Sends the check to DST; with a plan, against the planned values. */
@@ -474,18 +473,20 @@ seq_check_print(const seq_check *check, bool planned, FILE *out)
 		if (!to_bool(pg_value(r, i, C_COLLIDES)))
 			continue;
 		fprintf(out, "%sCOLLISION:%s %s feeds %s.%s: %s(%s) is %s on DST, but its next value %s %s\n",
-				out_style(out, "red"), out_style(out, "reset"),
-				pg_value(r, i, C_SEQ), pg_value(r, i, C_TABLE), pg_value(r, i, C_COLUMN),
-				asc ? "max" : "min", pg_value(r, i, C_COLUMN),
-				or_none(pg_value(r, i, asc ? C_MAX : C_MIN)),
+				out_style(out, "red"), out_style(out, "reset"), pg_value(r, i, C_SEQ),
+				pg_value(r, i, C_TABLE), pg_value(r, i, C_COLUMN), asc ? "max" : "min",
+				pg_value(r, i, C_COLUMN), or_none(pg_value(r, i, asc ? C_MAX : C_MIN)),
 				planned ? "would be" : "is", pg_value(r, i, C_NEXT));
 	}
 	if (check->collisions == 0)
-		fprintf(out, "%sok:%s %d column-owned sequence%s checked on DST: every next value %s beyond its column's values\n",
-				out_style(out, "green"), out_style(out, "reset"), check->checked,
-				check->checked == 1 ? "" : "s", planned ? "would be" : "is");
+		fprintf(
+			out,
+			"%sok:%s %d column-owned sequence%s checked on DST: every next value %s beyond its column's values\n",
+			out_style(out, "green"), out_style(out, "reset"), check->checked, check->checked == 1 ? "" : "s",
+			planned ? "would be" : "is");
 	else
-		fprintf(out, "%d of %d column-owned sequence%s on DST would hand out a value its column already holds%s\n",
+		fprintf(out,
+				"%d of %d column-owned sequence%s on DST would hand out a value its column already holds%s\n",
 				check->collisions, check->checked, check->checked == 1 ? "" : "s",
 				planned ? " after this plan" : "");
 }
@@ -565,7 +566,8 @@ seq_moves_back(const seq_item *it)
 static table *
 seq_plan_table(const seq_plan *plan)
 {
-	static const char *const headers[] = {"sequence", "src last_value", "is_called", "dst before", "dst after"};
+	static const char *const headers[] = {"sequence", "src last_value", "is_called", "dst before",
+										  "dst after"};
 	table *t = table_new(5, headers);
 	int si = 0, pi = 0;
 
@@ -574,7 +576,7 @@ seq_plan_table(const seq_plan *plan)
 		const char *cells[5];
 		char *a = NULL, *b = NULL, *c = NULL;
 		bool take_src = pi >= plan->nitems ||
-			(si < plan->nsrc_only && seq_row_cmp(plan->src_only[si], plan->items[pi].src) < 0);
+						(si < plan->nsrc_only && seq_row_cmp(plan->src_only[si], plan->items[pi].src) < 0);
 		const seq_row *s = take_src ? plan->src_only[si] : plan->items[pi].src;
 
 		a = xasprintf("%lld", s->last_value);
@@ -612,30 +614,31 @@ seq_plan_print(const seq_plan *plan, const table *t, bool dry_run, long shift, F
 		fprintf(out, "%sonly on SRC:%s %s (missing on DST: create it there, then run again)\n",
 				out_style(out, "red"), out_style(out, "reset"), plan->src_only[i]->qualified);
 	for (i = 0; i < plan->ndst_only; i++)
-		fprintf(out, "%sonly on DST:%s %s (left as it is)\n",
-				out_style(out, "yellow"), out_style(out, "reset"), plan->dst_only[i]->qualified);
+		fprintf(out, "%sonly on DST:%s %s (left as it is)\n", out_style(out, "yellow"),
+				out_style(out, "reset"), plan->dst_only[i]->qualified);
 	for (i = 0, back = 0; i < plan->nitems; i++) {
 		const seq_item *it = &plan->items[i];
 
 		if (!seq_moves_back(it))
 			continue;
 		if (back++ < 20)
-			fprintf(out, "%snote:%s %s %s back on DST, from next value %lld to %lld: DST had gone further than SRC%s\n",
-					out_style(out, "yellow"), out_style(out, "reset"), it->src->qualified,
-					dry_run ? "would move" : "moved",
-					seq_next_value(it->dst->last_value, it->dst->is_called, it->dst->increment),
-					seq_next_value(it->value, it->called, it->dst->increment),
-					shift ? " plus the shift" : "");
+			fprintf(
+				out,
+				"%snote:%s %s %s back on DST, from next value %lld to %lld: DST had gone further than SRC%s\n",
+				out_style(out, "yellow"), out_style(out, "reset"), it->src->qualified,
+				dry_run ? "would move" : "moved",
+				seq_next_value(it->dst->last_value, it->dst->is_called, it->dst->increment),
+				seq_next_value(it->value, it->called, it->dst->increment), shift ? " plus the shift" : "");
 	}
 	if (back > 20)
-		fprintf(out, "%snote:%s and %d more sequences %s back on DST\n",
-				out_style(out, "yellow"), out_style(out, "reset"), back - 20, dry_run ? "would move" : "moved");
-	fprintf(out, "%s%d sequence%s %s from SRC to DST", out_style(out, "bold"),
-			plan->nitems, plan->nitems == 1 ? "" : "s", dry_run ? "would be copied" : "copied");
+		fprintf(out, "%snote:%s and %d more sequences %s back on DST\n", out_style(out, "yellow"),
+				out_style(out, "reset"), back - 20, dry_run ? "would move" : "moved");
+	fprintf(out, "%s%d sequence%s %s from SRC to DST", out_style(out, "bold"), plan->nitems,
+			plan->nitems == 1 ? "" : "s", dry_run ? "would be copied" : "copied");
 	if (shift)
 		fprintf(out, ", shifted by %ld", shift);
-	fprintf(out, "%s; %d only on SRC, %d only on DST%s\n", out_style(out, "reset"),
-			plan->nsrc_only, plan->ndst_only, dry_run ? " (dry run: nothing was changed)" : "");
+	fprintf(out, "%s; %d only on SRC, %d only on DST%s\n", out_style(out, "reset"), plan->nsrc_only,
+			plan->ndst_only, dry_run ? " (dry run: nothing was changed)" : "");
 }
 
 /* {"last_value": v or null when not read, "is_called": called} */
@@ -693,9 +696,8 @@ seq_plan_json(json *j, const seq_plan *plan, bool dry_run, long shift)
  * results or false (logged).
  */
 static bool
-seq_query_both(PGconn *src, PGconn *dst, const char *sql, int nparams,
-			   const char *const *src_params, const char *const *dst_params,
-			   PGresult **sres, PGresult **dres)
+seq_query_both(PGconn *src, PGconn *dst, const char *sql, int nparams, const char *const *src_params,
+			   const char *const *dst_params, PGresult **sres, PGresult **dres)
 {
 	bool sent_src = pg_send(src, "SRC", sql, nparams, src_params);
 	bool sent_dst = pg_send(dst, "DST", sql, nparams, dst_params);
@@ -777,10 +779,11 @@ seq_distinct_sides(PGconn *src, PGconn *dst, char **src_role, char **dst_role)
 	if (!seq_query_both(src, dst, seq_identity_sql, 0, NULL, NULL, &s, &d))
 		return false;
 	same = strcmp(PQgetvalue(s, 0, 0), PQgetvalue(d, 0, 0)) == 0 &&
-		strcmp(PQgetvalue(s, 0, 1), PQgetvalue(d, 0, 1)) == 0;
+		   strcmp(PQgetvalue(s, 0, 1), PQgetvalue(d, 0, 1)) == 0;
 	if (same)
-		log_error("SRC and DST are the same database (%s on system %s): refusing to copy its sequences onto themselves",
-				  PQgetvalue(s, 0, 1), PQgetvalue(s, 0, 0));
+		log_error(
+			"SRC and DST are the same database (%s on system %s): refusing to copy its sequences onto themselves",
+			PQgetvalue(s, 0, 1), PQgetvalue(s, 0, 0));
 	*src_role = xstrdup(PQgetvalue(s, 0, 2));
 	*dst_role = xstrdup(PQgetvalue(d, 0, 2));
 	PQclear(s);
@@ -865,7 +868,8 @@ seq_sync(const seq_options *o)
 		goto done;
 	ok = seq_plan_build(&sset, &dset, o->shift, &plan);
 	ok = seq_require(&dset, row_dst_readable, "read", dst_role,
-					 "SELECT on the sequences and USAGE on their schemas") && ok;
+					 "SELECT on the sequences and USAGE on their schemas") &&
+		 ok;
 	ok = seq_require(&dset, row_dst_settable, "set", dst_role, "UPDATE on the sequences") && ok;
 	if (!ok) {
 		log_error("nothing was changed on DST");
@@ -935,14 +939,10 @@ result_t
 cmd_seq(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"shift", required_argument, NULL, 's'},
-		{"dry-run", no_argument, NULL, 'n'},
-		{"check", no_argument, NULL, 'c'},
-		{"json", no_argument, NULL, 'j'},
-		{"src", required_argument, NULL, 'S'},
-		{"dst", required_argument, NULL, 'D'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
+		{"shift", required_argument, NULL, 's'}, {"dry-run", no_argument, NULL, 'n'},
+		{"check", no_argument, NULL, 'c'},       {"json", no_argument, NULL, 'j'},
+		{"src", required_argument, NULL, 'S'},   {"dst", required_argument, NULL, 'D'},
+		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
 	};
 	seq_options o;
 	int c, i;

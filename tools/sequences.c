@@ -17,8 +17,8 @@
  * costs 110 (a much longer UNION ALL costs more again: its planning grows
  * faster than linearly).
  */
-const char sequences_read_sql[] =
-	SEQUENCES_CATALOG_CTE ", fast as materialized (\n"
+const char sequences_read_sql[] = SEQUENCES_CATALOG_CTE
+	", fast as materialized (\n"
 	"  select s.*, case when s.readable then pg_catalog.pg_sequence_last_value(s.oid) end as lv\n"
 	"    from s\n"
 	"), chunk as (\n"

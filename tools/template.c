@@ -12,26 +12,26 @@
 #include "template.h"
 
 typedef struct tpl_var {
-	char   *name;
-	char   *value;		/* scalar, or NULL for a list */
-	char  **items;
-	int		nitems;
-	bool	is_list;
+	char *name;
+	char *value; /* scalar, or NULL for a list */
+	char **items;
+	int nitems;
+	bool is_list;
 } tpl_var;
 
 struct tpl_vars {
 	tpl_var *vars;
-	int		 n;
+	int n;
 };
 
 typedef struct render_state {
 	const char *tname;
-	const char *text;		/* whole template, for line numbers */
+	const char *text; /* whole template, for line numbers */
 	const tpl_vars *vars;
-	tpl_mode	mode;
-	const char *item;		/* {{.}} inside a list section */
-	strbuf		out;
-	bool		failed;
+	tpl_mode mode;
+	const char *item; /* {{.}} inside a list section */
+	strbuf out;
+	bool failed;
 } render_state;
 
 tpl_vars *
@@ -144,12 +144,12 @@ tpl_error(render_state *st, const char *at, const char *fmt, ...)
 }
 
 typedef struct tag {
-	const char *start;		/* the first '{' */
-	const char *end;		/* just past the closing '}}' */
-	char		kind;		/* 0 for a value, or '#', '^', '/', '!' */
+	const char *start; /* the first '{' */
+	const char *end;   /* just past the closing '}}' */
+	char kind;         /* 0 for a value, or '#', '^', '/', '!' */
 	const char *name;
-	size_t		namelen;
-	const char *line_start;	/* when standalone: the span the tag takes with its line */
+	size_t namelen;
+	const char *line_start; /* when standalone: the span the tag takes with its line */
 	const char *line_end;
 } tag;
 
@@ -209,8 +209,16 @@ next_tag(render_state *st, const char *p, const char *limit, tag *t)
 	return true;
 }
 
-static const char *tag_before(const tag *t) { return t->line_start ? t->line_start : t->start; }
-static const char *tag_after(const tag *t) { return t->line_end ? t->line_end : t->end; }
+static const char *
+tag_before(const tag *t)
+{
+	return t->line_start ? t->line_start : t->start;
+}
+static const char *
+tag_after(const tag *t)
+{
+	return t->line_end ? t->line_end : t->end;
+}
 
 /* Finds the {{/name}} that closes the section opened by open. */
 static bool
@@ -224,16 +232,16 @@ find_close(render_state *st, const tag *open, const char *limit, tag *close)
 		if ((t.kind == '#' || t.kind == '^') && t.namelen == open->namelen &&
 			strncmp(t.name, open->name, t.namelen) == 0)
 			depth++;
-		else if (t.kind == '/' && t.namelen == open->namelen &&
-				 strncmp(t.name, open->name, t.namelen) == 0 && --depth == 0) {
+		else if (t.kind == '/' && t.namelen == open->namelen && strncmp(t.name, open->name, t.namelen) == 0 &&
+				 --depth == 0) {
 			*close = t;
 			return true;
 		}
 		p = tag_after(&t);
 	}
 	if (!st->failed)
-		tpl_error(st, open->start, "section '%.*s' is never closed with {{/%.*s}}",
-				  (int) open->namelen, open->name, (int) open->namelen, open->name);
+		tpl_error(st, open->start, "section '%.*s' is never closed with {{/%.*s}}", (int) open->namelen,
+				  open->name, (int) open->namelen, open->name);
 	return false;
 }
 
@@ -258,8 +266,8 @@ emit_value(render_state *st, const tag *t)
 			return;
 		}
 		if (var->is_list) {
-			tpl_error(st, t->start, "'%.*s' is a list: use {{#%.*s}}…{{.}}…{{/%.*s}}",
-					  (int) t->namelen, t->name, (int) t->namelen, t->name, (int) t->namelen, t->name);
+			tpl_error(st, t->start, "'%.*s' is a list: use {{#%.*s}}…{{.}}…{{/%.*s}}", (int) t->namelen,
+					  t->name, (int) t->namelen, t->name, (int) t->namelen, t->name);
 			return;
 		}
 		value = var->value ? var->value : "";
@@ -315,9 +323,7 @@ render_span(render_state *st, const char *p, const char *limit)
 				emit_value(st, &t);
 				p = t.end;
 				break;
-			case '!':
-				p = tag_after(&t);
-				break;
+			case '!': p = tag_after(&t); break;
 			case '/':
 				tpl_error(st, t.start, "{{/%.*s}} closes no open section", (int) t.namelen, t.name);
 				return;

@@ -14,8 +14,8 @@
 typedef struct tpl_vars tpl_vars;
 
 typedef enum {
-	TPL_SHELL,		/* values pass through shell_quote() */
-	TPL_TEXT		/* values are written as they are (the runbook) */
+	TPL_SHELL, /* values pass through shell_quote() */
+	TPL_TEXT   /* values are written as they are (the runbook) */
 } tpl_mode;
 
 tpl_vars *tpl_vars_new(void);
