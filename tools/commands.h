@@ -5,7 +5,7 @@
 #ifndef MIGKIT_COMMANDS_H
 #define MIGKIT_COMMANDS_H
 
-#include "core.h"
+#include "util.h"
 
 /* argv[0] is the subcommand name; the result becomes the exit status. */
 result_t cmd_render(int argc, char **argv);

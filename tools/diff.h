@@ -12,7 +12,7 @@
 
 #include <libpq-fe.h>
 
-#include "core.h"
+#include "util.h"
 
 enum { SRC = 0, DST = 1 };
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "core.h"
+#include "util.h"
 
 typedef struct command {
 	const char *name;

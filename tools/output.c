@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "util.h"
 #include "output.h"
 
 bool

@@ -8,7 +8,7 @@
 #include <sys/select.h>
 #include <sys/time.h>
 
-#include "core.h"
+#include "util.h"
 #include "pg.h"
 
 static const char *

@@ -7,7 +7,8 @@
 
 #include <string.h>
 
-#include "core.h"
+#include "quote.h"
+#include "util.h"
 
 static bool
 shell_safe_char(unsigned char c)

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core.h"
+#include "quote.h"
+#include "util.h"
 #include "template.h"
 
 typedef struct tpl_var {

@@ -15,8 +15,9 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "quote.h"
 #include "embedded.h"
-#include "mkconfig.h"
+#include "config_file.h"
 #include "template.h"
 
 /* Hooks a team edits: a re-render never overwrites a changed one. */

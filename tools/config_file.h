@@ -3,8 +3,8 @@
  * libyaml, every error reported as FILE:LINE:COL, and the defaults derived
  * the way the original kit derived them.
  */
-#ifndef MIGKIT_MKCONFIG_H
-#define MIGKIT_MKCONFIG_H
+#ifndef MIGKIT_CONFIG_FILE_H
+#define MIGKIT_CONFIG_FILE_H
 
 #include <stdbool.h>
 

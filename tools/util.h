@@ -1,10 +1,9 @@
 /*
- * The small core every migkit command shares: exit codes, logging,
- * allocation that dies on out-of-memory, a growable string, and the one
- * quoting function for text written into shell scripts.
+ * What every migkit command shares: exit codes, logging, allocation that
+ * dies on out-of-memory, a growable string, number parsing and the clock.
  */
-#ifndef MIGKIT_CORE_H
-#define MIGKIT_CORE_H
+#ifndef MIGKIT_UTIL_H
+#define MIGKIT_UTIL_H
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -47,20 +46,6 @@ void sb_append_char(strbuf *sb, char c);
 void sb_printf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_vprintf(strbuf *sb, const char *fmt, va_list ap);
 char *sb_steal(strbuf *sb); /* the string; sb is left empty */
-
-/*
- * Appends s to sb as one shell word: bare when it is made only of safe
- * characters, else single-quoted with each ' written as '\''.  Refuses
- * (returns false, appends nothing) a value holding a newline or carriage
- * return, which no config value may carry.
- */
-bool shell_quote(strbuf *sb, const char *s);
-
-/* Appends s as a libpq conninfo value: bare when safe, else '…' with \ and ' escaped. */
-void conninfo_quote(strbuf *sb, const char *s);
-
-/* Appends s percent-encoded for the user or database part of a postgres:// URL. */
-void url_encode(strbuf *sb, const char *s);
 
 /* Parses a whole decimal integer; false when s is not one. */
 bool parse_long(const char *s, long *out);

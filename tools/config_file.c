@@ -10,24 +10,39 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "core.h"
-#include "mkconfig.h"
+#include "quote.h"
+#include "util.h"
+#include "config_file.h"
 
+/* clang-format off */
 const key_def config_keys[] = {
-	{"context_dir", KEY_STRING, false}, {"src_cls", KEY_NAME, true},
-	{"src_db", KEY_NAME, true},         {"src_ip", KEY_STRING, true},
-	{"src_port", KEY_PORT, false},      {"src_pg", KEY_CONNINFO, false},
-	{"dst_cls", KEY_NAME, true},        {"dst_db", KEY_NAME, true},
-	{"dst_ip", KEY_STRING, true},       {"dst_port", KEY_PORT, false},
-	{"dst_pg", KEY_CONNINFO, false},    {"sub_conn", KEY_CONNINFO, false},
-	{"pub_name", KEY_STRING, false},    {"sub_name", KEY_STRING, false},
-	{"admin_user", KEY_STRING, false},  {"repl_user", KEY_STRING, false},
-	{"app_roles", KEY_LIST, false},     {"include", KEY_LIST, false},
-	{"exclude", KEY_LIST, false},       {"seq_shift", KEY_INT, false},
-	{"lag_max_bytes", KEY_INT, false},  {"lag_max_seconds", KEY_INT, false},
-	{"heartbeat", KEY_BOOL, false},     {"templates_dir", KEY_STRING, false},
+	{"context_dir", KEY_STRING, false},
+	{"src_cls", KEY_NAME, true},
+	{"src_db", KEY_NAME, true},
+	{"src_ip", KEY_STRING, true},
+	{"src_port", KEY_PORT, false},
+	{"src_pg", KEY_CONNINFO, false},
+	{"dst_cls", KEY_NAME, true},
+	{"dst_db", KEY_NAME, true},
+	{"dst_ip", KEY_STRING, true},
+	{"dst_port", KEY_PORT, false},
+	{"dst_pg", KEY_CONNINFO, false},
+	{"sub_conn", KEY_CONNINFO, false},
+	{"pub_name", KEY_STRING, false},
+	{"sub_name", KEY_STRING, false},
+	{"admin_user", KEY_STRING, false},
+	{"repl_user", KEY_STRING, false},
+	{"app_roles", KEY_LIST, false},
+	{"include", KEY_LIST, false},
+	{"exclude", KEY_LIST, false},
+	{"seq_shift", KEY_INT, false},
+	{"lag_max_bytes", KEY_INT, false},
+	{"lag_max_seconds", KEY_INT, false},
+	{"heartbeat", KEY_BOOL, false},
+	{"templates_dir", KEY_STRING, false},
 	{NULL, KEY_STRING, false},
 };
+/* clang-format on */
 
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]) - 1)
 

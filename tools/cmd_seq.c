@@ -20,7 +20,7 @@
 #include <sys/select.h>
 
 #include "commands.h"
-#include "core.h"
+#include "util.h"
 #include "output.h"
 #include "pg.h"
 #include "sequences.h"
