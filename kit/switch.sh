@@ -4,9 +4,9 @@
 # checks made before anything changes, a fence on FROM, a wait until TO has
 # applied everything FROM committed before the fence, sequences, a last
 # verification, the re-routing hook, and a report.  Each step is shown,
-# timed and journaled here; what a failure before re-routing undoes is the
-# caller's (cutover_abort, rollback_abort).  Sourced after kit/lib.sh, once
-# mk_init has run.
+# timed and journaled here; what a failure before re-routing undoes is
+# registered by the caller as the steps go (sw_on_abort) and run by
+# sw_abort.  Sourced after kit/lib.sh, once mk_init has run.
 
 SW_NAME=$MK_SCRIPT
 SW_STEP_NAMES=()
@@ -24,15 +24,26 @@ SW_BLOCKERS=()
 SW_SEQ_JSON=null
 SW_VERIFY_JSON=null
 SW_VERIFY_STATUS=
+SW_UNDO=()
+SW_REPORT=
 
 # The reverse direction's objects: a publication on DST, and a subscription
 # on SRC whose slot lives on DST.
 # shellcheck disable=SC2034
 SW_RPUB=${PUBNAME}_reverse SW_RSUB=${SUBNAME}_reverse
 
-# sw_us: the time in microseconds (no fork: the timings are of milliseconds).
+# The options cutover and rollback share (sw_parse_options).
+SW_CATCHUP_MS=30000
+SW_SHIFT=${MIGKIT_SEQ_SHIFT:-0}
+SW_VERIFY=count
+SW_GLOBS=()
+SW_REST=()
+
+# sw_us: the time in microseconds (no fork: the timings are of
+# milliseconds); EPOCHREALTIME's separator is the locale's.
 sw_us() {
-	printf '%s' "${EPOCHREALTIME/./}"
+	local LC_ALL=C
+	printf '%s' "${EPOCHREALTIME/[.,]/}"
 }
 
 # sw_ms FROM_US [TO_US]: milliseconds between two sw_us readings.
@@ -41,18 +52,38 @@ sw_ms() {
 	printf '%d' $(((to - $1) / 1000))
 }
 
-# sw_journal STEP RC MS: one line of log/journal for a step run inside this
-# script (the scripts it calls write their own).
-sw_journal() {
-	mkdir -p "$MK_KIT/log"
-	printf '%s\t%s:%s\texit=%s\t%d.%03ds\t\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$SW_NAME" "$1" "$2" \
-		$(($3 / 1000)) $(($3 % 1000)) >>"$MK_KIT/log/journal" 2>/dev/null || true
-}
-
 # sw_out: where step output goes: stdout, or stderr under --json so that
 # stdout holds the report alone.
 sw_out() {
 	if [ "$MK_JSON" = 1 ]; then cat >&2; else cat; fi
+}
+
+# sw_parse_options "$@": the options both switch-overs take; the others
+# are left in SW_REST for the caller.
+sw_parse_options() {
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--catchup-timeout | --shift | --verify | --checksum)
+			[ $# -ge 2 ] || mk_usage_error "$1 needs a value"
+			set -- "$1=$2" "${@:3}"
+			continue
+			;;
+		--catchup-timeout=*)
+			SW_CATCHUP_MS=$(sw_seconds "${1#*=}") || SW_CATCHUP_MS=0
+			[ "$SW_CATCHUP_MS" -gt 0 ] || mk_usage_error "--catchup-timeout takes seconds (e.g. 30 or 2.5), not '${1#*=}'"
+			;;
+		--shift=*)
+			SW_SHIFT=${1#*=}
+			[[ $SW_SHIFT =~ ^[0-9]+$ ]] || mk_usage_error "--shift takes a whole number >= 0, not '$SW_SHIFT'"
+			;;
+		--verify=count | --verify=none) SW_VERIFY=${1#*=} ;;
+		--verify=*) mk_usage_error "--verify takes count or none, not '${1#*=}'" ;;
+		--checksum=*) SW_GLOBS+=("${1#*=}") ;;
+		*) SW_REST+=("$1") ;;
+		esac
+		shift
+	done
+	[ "$SW_VERIFY" = count ] || [ "${#SW_GLOBS[@]}" -eq 0 ] || mk_usage_error "--verify none and --checksum exclude each other"
 }
 
 # sw_begin STEP DESCRIPTION: starts and announces a step.
@@ -67,7 +98,7 @@ sw_begin() {
 sw_end() {
 	local rc=$1 detail=${2:-} ms
 	ms=$(sw_ms "$SW_STEP_T0")
-	sw_journal "$SW_STEP_NAME" "$rc" "$ms"
+	mk_journal_line "$SW_NAME:$SW_STEP_NAME" "$rc" "$ms"
 	SW_STEP_NAMES+=("$SW_STEP_NAME")
 	SW_STEP_MS+=("$ms")
 	SW_STEP_RC+=("$rc")
@@ -82,7 +113,17 @@ sw_end() {
 # sw_blocker MESSAGE: a preflight finding that stops the switch-over.
 sw_blocker() {
 	SW_BLOCKERS+=("$1")
-	negative "$1"
+	mk_negative "$1"
+}
+
+# sw_end_preflight: ends the preflight step; with blockers, refuses (exit 1).
+sw_end_preflight() {
+	if [ "${#SW_BLOCKERS[@]}" -gt 0 ]; then
+		sw_end 1 "${#SW_BLOCKERS[@]} blocker(s)"
+		printf '%s: refused: %d blocker(s) above; nothing was changed\n' "$MK_SCRIPT" "${#SW_BLOCKERS[@]}" >&2
+		mk_finish
+	fi
+	sw_end 0
 }
 
 # sw_run_hook SCRIPT ARGS...: runs a script of this kit (a hook or another
@@ -98,68 +139,52 @@ sw_run_hook() {
 # rows (unaligned) in VAR; on failure returns 1 with the server's reason, on
 # one line, in SW_ERROR.  Not for a command substitution: it sets variables.
 sw_sql() {
-	local var=$1 side=$2 tmp rc=0
+	local var=$1 side=$2 rc=0
 	shift 2
-	tmp=$(mktemp -d)
-	psql -X -w -q -At -v ON_ERROR_STOP=1 -d "$(side_conn "$side")" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
-	printf -v "$var" '%s' "$(<"$tmp/out")"
-	if [ "$rc" != 0 ]; then
-		SW_ERROR=$(sed -n -e 's/^psql:[^ ]*: //' -e 's/^psql: error: //' -e 's/^\(ERROR\|FATAL\): *//p' "$tmp/err" | head -n 1)
-		[ -n "$SW_ERROR" ] || SW_ERROR=$(tail -n 1 "$tmp/err")
-		SW_ERROR="on $side: $SW_ERROR"
-	fi
-	rm -rf "$tmp"
+	mk_try_sql "$side" "$@" || rc=$?
+	printf -v "$var" '%s' "$MK_SQL_OUT"
+	[ "$rc" = 0 ] || SW_ERROR="on $side: $MK_SQL_ERROR"
 	return "$rc"
 }
 
+# sw_on_abort FUNCTION: what sw_abort must undo once this step has begun
+# (FUNCTION returns 0 when undone); run in the reverse order.
+sw_on_abort() {
+	SW_UNDO+=("$1")
+}
+
+# sw_arm_abort REPORT: from now on, Ctrl-C or a failure (sw_abort) undoes
+# what was done and reports with REPORT (called as REPORT STATUS).
+sw_arm_abort() {
+	SW_REPORT=$1
+	trap 'SW_ERROR="interrupted"; sw_abort "${SW_STEP_NAME:-start}"' INT TERM
+}
+
+# sw_abort STEP: undoes the registered steps, reports, exits 1 (2 when
+# something could not be undone, which a warning names).
+sw_abort() {
+	local step=$1 rc=0 i
+	trap - INT TERM
+	[ -n "$SW_ERROR" ] || SW_ERROR="$step failed"
+	sw_begin undo "$SW_UNDO_WHAT"
+	for ((i = ${#SW_UNDO[@]} - 1; i >= 0; i--)); do
+		"${SW_UNDO[$i]}" || rc=2
+	done
+	sw_end "$rc"
+	"$SW_REPORT" aborted
+	printf '%s: aborted at %s: %s\n' "$MK_SCRIPT" "$step" "$SW_ERROR" >&2
+	[ "$rc" != 0 ] || printf '%s: %s\n' "$MK_SCRIPT" "$SW_UNDONE_SAYS" >&2
+	exit 1
+}
+SW_UNDO_WHAT=
+SW_UNDONE_SAYS=
+
 # sw_end_fenced_sessions SIDE RECORD: ends the sessions of the fenced roles
-# that were opened on SIDE while the fence recorded in RECORD (the JSON of
-# data/fence.json or data/fence-dst.json) stood; run once it is lifted.  A
-# role's read-only setting is read when its session starts: lifting the
-# fence leaves those sessions read-only, and a pooler (PgBouncer, a driver's
-# pool) would go on handing them out.  Ended, they are opened again,
-# writable.  A session is ended only once it is between transactions: one
-# ended while still logging in makes PgBouncer wait server_login_retry
-# (15 s) before it tries again.  The passes go on for 0.3 s at least (a
-# session may be logging in as the fence is lifted, read-only yet not shown
-# under its role), and end whatever is left after 3 s.  Prints how many.
+# opened on SIDE while the fence of RECORD stood (kit/sql/fenced-sessions.sql);
+# run once it is lifted.  Prints how many.
 sw_end_fenced_sessions() {
 	local out
-	sw_sql out "$1" -v fence="$2" <<'SQL' || return 1
-select pg_catalog.set_config('migkit.fence', :'fence', false) \g /dev/null
-do $$
-declare
-    f record;
-    lifted timestamptz := pg_catalog.statement_timestamp();
-    ended int := 0;
-    n int;
-    left_over boolean;
-begin
-    select * into f
-      from json_to_record(pg_catalog.current_setting('migkit.fence')::json)
-           as r(database text, fenced_at timestamptz, roles json);
-    loop
-        perform pg_catalog.pg_stat_clear_snapshot();
-        select count(pg_catalog.pg_terminate_backend(a.pid)) filter (
-                   where a.state in ('idle', 'idle in transaction (aborted)')
-                      or pg_catalog.clock_timestamp() > lifted + interval '3 s'),
-               count(*) > 0
-          into n, left_over
-          from pg_catalog.pg_stat_activity a
-         where a.datname = f.database
-           and a.pid <> pg_catalog.pg_backend_pid()
-           and a.backend_start >= f.fenced_at and a.backend_start <= lifted
-           and a.usename in (select r.role from json_to_recordset(f.roles) as r(role text));
-        ended := ended + n;
-        exit when not left_over and pg_catalog.clock_timestamp() > lifted + interval '0.3 s';
-        exit when pg_catalog.clock_timestamp() > lifted + interval '3.1 s';
-        perform pg_catalog.pg_sleep(0.02);
-    end loop;
-    perform pg_catalog.set_config('migkit.ended', ended::text, false);
-end
-$$;
-select pg_catalog.current_setting('migkit.ended');
-SQL
+	sw_sql out "$1" -v fence="$2" -f "$MK_KIT/kit/sql/fenced-sessions.sql" || return 1
 	printf '%s' "$out"
 }
 
@@ -169,20 +194,11 @@ sw_hook_written() {
 	[ -x "$MK_KIT/$1" ] && ! grep -q '^MIGKIT_DEFAULT_HOOK=1' "$MK_KIT/$1"
 }
 
-# sw_app_roles SIDE: the application's roles as a JSON array: app_roles of
-# migration.yml, else (as disable-src does) every LOGIN role on SIDE that is
-# not a superuser, not the kit's admin or replication user and has no
-# REPLICATION.
+# sw_app_roles SIDE: the application's roles on SIDE (kit/sql/app-roles.sql)
+# as a JSON array of names.
 sw_app_roles() {
-	if [ "${MIGKIT_APP_ROLES:-[]}" != '[]' ]; then
-		printf '%s\n' "$MIGKIT_APP_ROLES"
-		return 0
-	fi
-	query "$1" -v admin="$MIGKIT_ADMIN_USER" -v repl="$MIGKIT_REPL_USER" <<'SQL'
-select coalesce(json_agg(r.rolname order by r.rolname), '[]')
-  from pg_catalog.pg_roles r
- where r.rolcanlogin and not r.rolsuper and not r.rolreplication
-   and r.rolname <> all (array[:'admin', :'repl']) and r.rolname !~ '^pg_'
+	mk_query "$1" -v app_roles="${MIGKIT_APP_ROLES:-[]}" -v admin="$MIGKIT_ADMIN_USER" -v repl="$MIGKIT_REPL_USER" <<SQL
+select coalesce(json_agg(a.role order by a.role), '[]') from ($(<"$MK_KIT/kit/sql/app-roles.sql")) a
 SQL
 }
 
@@ -191,7 +207,7 @@ SQL
 # pg_signal_backend.
 sw_check_admin() {
 	local ok
-	ok=$(query "$1" <<'SQL'
+	ok=$(mk_query "$1" <<'SQL'
 select r.rolsuper or (pg_catalog.pg_has_role('pg_read_all_stats', 'member')
                       and pg_catalog.pg_has_role('pg_signal_backend', 'member'))
   from pg_catalog.pg_roles r where r.rolname = current_user
@@ -201,51 +217,23 @@ SQL
 		sw_blocker "$MIGKIT_ADMIN_USER on $1 can neither see nor end the application's sessions: make it a superuser, or grant it pg_read_all_stats and pg_signal_backend"
 }
 
-# sw_check_streaming SIDE SUB SLOTSIDE: the subscription SUB on SIDE streams
-# every table (all 'r'), its worker runs, and what its slot on SLOTSIDE has
-# not confirmed is under lag_max_bytes.
+# sw_check_streaming SUB FROM_CONN TO_CONN [HEARTBEAT]: migkit progress's
+# verdict on the subscription SUB (on TO, reading FROM): every table of the
+# migration is in it and streams, its worker runs, and the lag is within
+# lag_max_bytes and lag_max_seconds: the very check copy-progress --wait
+# makes, so that the two always agree.
 sw_check_streaming() {
-	local side=$1 sub=$2 slotside=$3 state lag max=${MIGKIT_LAG_MAX_BYTES:-1048576}
-	state=$(query "$side" -v sub="$sub" <<'SQL'
-select case when not s.subenabled then 'disabled'
-            when not exists (select 1 from pg_catalog.pg_stat_subscription w
-                              where w.subid = s.oid and w.relid is null and w.pid is not null) then 'no worker'
-            else coalesce((select string_agg(format('%s (%s)', r.srrelid::regclass,
-                                                    case r.srsubstate when 'i' then 'initializing' when 'd' then 'copying'
-                                                         when 'f' then 'copied' when 's' then 'synchronized'
-                                                         else r.srsubstate::text end), ', ' order by 1)
-                             from pg_catalog.pg_subscription_rel r
-                            where r.srsubid = s.oid and r.srsubstate <> 'r'), 'streaming')
-       end
-  from pg_catalog.pg_subscription s
- where s.subname = :'sub'
-   and s.subdbid = (select d.oid from pg_catalog.pg_database d where d.datname = pg_catalog.current_database())
-SQL
-)
-	case $state in
-	'') sw_blocker "subscription $sub does not exist on $side" ;;
-	disabled) sw_blocker "subscription $sub on $side is disabled: enable it (ALTER SUBSCRIPTION $sub ENABLE) and wait until it has caught up" ;;
-	'no worker') sw_blocker "subscription $sub on $side has no apply worker running: see $side's server log" ;;
-	streaming) good "subscription $sub on $side streams every table" ;;
-	*) sw_blocker "subscription $sub on $side does not stream every table yet: $state; wait (copy-progress --wait)" ;;
+	local sub=$1 from=$2 to=$3 hb=${4:-false} out rc=0 reason
+	out=$(MIGKIT_HEARTBEAT=$hb "$MIGKIT_BIN" progress --json --sub "$sub" --src "$from" --dst "$to" 2>&1) || rc=$?
+	case $rc in
+	0) mk_good "subscription $sub streams every table of the migration; $(mk_json_field "$out" '"lag \(.lag.bytes) bytes (lag_max_bytes \(.lag.max_bytes))"')" ;;
+	1)
+		while IFS= read -r reason; do
+			sw_blocker "subscription $sub is not in sync: $reason"
+		done < <(mk_json_field "$out" '.why[]')
+		;;
+	*) sw_blocker "migkit progress on subscription $sub failed: ${out//$'\n'/ }" ;;
 	esac
-	# Lag: what the slot's consumer has not applied yet.  write_lsn is what
-	# the subscriber has applied; confirmed_flush_lsn what it has also flushed.
-	lag=$(query "$slotside" -v slot="$sub" <<'SQL'
-select pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(),
-                                   greatest(s.confirmed_flush_lsn, w.write_lsn))::bigint
-  from pg_catalog.pg_replication_slots s
-  left join pg_catalog.pg_stat_get_wal_senders() w on w.pid = s.active_pid
- where s.slot_name = :'slot' and s.database = pg_catalog.current_database()
-SQL
-)
-	if [ -z "$lag" ]; then
-		sw_blocker "replication slot $sub does not exist on $slotside"
-	elif [ "$lag" -gt "$max" ]; then
-		sw_blocker "$side is $lag bytes behind $slotside (lag_max_bytes is $max): wait until it catches up (copy-progress --wait)"
-	else
-		good "$side is $lag bytes behind $slotside (lag_max_bytes is $max)"
-	fi
 }
 
 # sw_check_writable FROM TO ROLES [FENCE_FILE]: on TO, each application role
@@ -257,11 +245,11 @@ SQL
 sw_check_writable() {
 	local from=$1 to=$2 roles=$3 fenced='[]' held problems
 	[ -z "${4:-}" ] || [ ! -f "$4" ] || fenced=$(<"$4")
-	held=$(query "$from" -v roles="$roles" "${MK_TABLE_VARS[@]}" <<SQL
+	held=$(mk_query "$from" -v roles="$roles" "${MK_TABLE_VARS[@]}" <<SQL
 with t as ($MK_TABLES_SQL),
      r as (select x.name from jsonb_array_elements_text(:'roles'::jsonb) as x(name)
             where exists (select 1 from pg_catalog.pg_roles where rolname = x.name)),
-     obj as (select 'table' as kind, format('%I.%I', t.schema_name, t.table_name) as name,
+     obj as (select 'table' as kind, t.qualified as name,
                     array['INSERT', 'UPDATE', 'DELETE'] as privs
                from t
              union all
@@ -280,7 +268,7 @@ select coalesce(json_agg(json_build_object('role', r.name, 'kind', obj.kind, 'na
        end
 SQL
 )
-	problems=$(query "$to" -v roles="$roles" -v held="$held" -v fenced="$fenced" <<'SQL'
+	problems=$(mk_query "$to" -v roles="$roles" -v held="$held" -v fenced="$fenced" <<'SQL'
 with r as (select x.name, p.oid, p.rolcanlogin
              from jsonb_array_elements_text(:'roles'::jsonb) as x(name)
              left join pg_catalog.pg_roles p on p.rolname = x.name),
@@ -327,7 +315,7 @@ select msg from (
 SQL
 )
 	if [ -z "$problems" ]; then
-		good "$to takes the application's writes: $(query "$to" -v roles="$roles" <<<"select string_agg(x, ', ') from jsonb_array_elements_text(:'roles'::jsonb) x") hold there what they hold on $from"
+		mk_good "$to takes the application's writes: $(mk_query "$to" -v roles="$roles" <<<"select string_agg(x, ', ') from jsonb_array_elements_text(:'roles'::jsonb) x") hold there what they hold on $from"
 		return 0
 	fi
 	local n line shown=0
@@ -342,99 +330,19 @@ SQL
 	done <<<"$problems"
 }
 
-# sw_write_catchup: writes the two SQL files of the catch-up (run by
-# sw_catchup), so that nothing is planned once the fence stands.
-#  - sql/NAME-fence-lsn.sql on FROM: waits until no session of the
-#    application that began before the fence (:'fenced_at', else now) is
-#    inside a transaction (with the default fence they are being ended), and
-#    none holds a transaction id (is writing: a session opened read-only
-#    under the fence never does); then reads FROM's WAL insert position:
-#    every transaction the application saw committed ends before it.  A
-#    transaction with an xid then commits, which flushes WAL up to that
-#    point and wakes the walsender.
-#  - sql/NAME-applied.sql on TO: waits until the apply worker of SUB reports
-#    a keepalive from FROM at or past that position (latest_end_lsn).  The
-#    walsender sends a keepalive only after every transaction it decoded
-#    before it, and the worker handles it only after it has applied and
-#    committed each of them: so DST holds every transaction committed on
-#    FROM before the fence.  It does not wait for TO's WAL flush, which
-#    confirmed_flush_lsn would (up to wal_writer_delay more).
-sw_write_catchup() {
-	local name=$SW_NAME
-	cat >"$MK_KIT/sql/$name-fence-lsn.sql" <<'SQL'
-select pg_catalog.set_config('migkit.roles', :'roles', false),
-       pg_catalog.set_config('migkit.fenced_at', :'fenced_at', false),
-       pg_catalog.set_config('migkit.deadline', (pg_catalog.clock_timestamp()
-                                                 + pg_catalog.make_interval(secs => :'timeout'))::text, false) \g /dev/null
-do $$
-declare
-    fenced_at timestamptz := coalesce(nullif(pg_catalog.current_setting('migkit.fenced_at'), '')::timestamptz,
-                                      pg_catalog.statement_timestamp());
-    deadline timestamptz := pg_catalog.current_setting('migkit.deadline')::timestamptz;
-    busy text;
-begin
-    loop
-        perform pg_catalog.pg_stat_clear_snapshot();
-        select string_agg(format('%s (pid %s, %s)', a.usename, a.pid, a.state), ', ' order by a.pid) into busy
-          from pg_catalog.pg_stat_activity a
-         where a.datname = pg_catalog.current_database()
-           and a.pid <> pg_catalog.pg_backend_pid()
-           and ((a.backend_start < fenced_at and a.state is distinct from 'idle')
-                or a.backend_xid is not null)
-           and a.usename in (select jsonb_array_elements_text(pg_catalog.current_setting('migkit.roles')::jsonb));
-        exit when busy is null;
-        if pg_catalog.clock_timestamp() > deadline then
-            raise exception 'sessions of the application opened before the fence are still in a transaction: %', busy;
-        end if;
-        perform pg_catalog.pg_sleep(0.01);
-    end loop;
-    perform pg_catalog.set_config('migkit.fence_lsn', pg_catalog.pg_current_wal_insert_lsn()::text, false);
-    perform pg_catalog.txid_current();
-    commit;
-end
-$$;
-select pg_catalog.current_setting('migkit.fence_lsn');
-SQL
-	cat >"$MK_KIT/sql/$name-applied.sql" <<'SQL'
-select pg_catalog.set_config('migkit.sub', :'sub', false),
-       pg_catalog.set_config('migkit.fence_lsn', :'fence_lsn', false),
-       pg_catalog.set_config('migkit.deadline', (pg_catalog.clock_timestamp()
-                                                 + pg_catalog.make_interval(secs => :'timeout'))::text, false) \g /dev/null
-do $$
-declare
-    fence pg_lsn := pg_catalog.current_setting('migkit.fence_lsn')::pg_lsn;
-    deadline timestamptz := pg_catalog.current_setting('migkit.deadline')::timestamptz;
-    sub_oid oid;
-    applied pg_lsn;
-    worker int;
-begin
-    select s.oid into sub_oid
-      from pg_catalog.pg_subscription s
-     where s.subname = pg_catalog.current_setting('migkit.sub')
-       and s.subdbid = (select d.oid from pg_catalog.pg_database d where d.datname = pg_catalog.current_database());
-    if sub_oid is null then
-        raise exception 'subscription % does not exist', pg_catalog.current_setting('migkit.sub');
-    end if;
-    loop
-        select w.latest_end_lsn, w.pid into applied, worker
-          from pg_catalog.pg_stat_subscription w
-         where w.subid = sub_oid and w.relid is null;
-        exit when applied >= fence;
-        if pg_catalog.clock_timestamp() > deadline then
-            if worker is null then
-                raise exception 'the apply worker of subscription % is not running: nothing from the fence at % is applied',
-                    pg_catalog.current_setting('migkit.sub'), fence;
-            end if;
-            raise exception 'changes up to % are applied, not yet up to the fence at %', coalesce(applied::text, 'none'), fence;
-        end if;
-        perform pg_catalog.pg_sleep(0.005);
-    end loop;
-    perform pg_catalog.set_config('migkit.applied_lsn', applied::text, false);
-end
-$$;
-select pg_catalog.current_setting('migkit.applied_lsn');
-SQL
+# sw_plan_catchup TO SUB: what the catch-up on TO needs, found before the
+# fence: the subscription's oid (SW_SUBID) and the query of its apply
+# worker for TO's server (SW_WORKER_SQL, kit/sql/apply-worker.sql with the
+# oid as $1).  Returns 1 with SW_ERROR when the subscription is not there.
+sw_plan_catchup() {
+	local sql
+	sw_sql SW_SUBID "$1" -v sub="$2" <<<"select s.oid from ($MK_SUB_SQL) s" || return 1
+	[ -n "$SW_SUBID" ] || { SW_ERROR="subscription $2 does not exist on $1"; return 1; }
+	sql=$(<"$(mk_sql_file apply-worker "$1")")
+	SW_WORKER_SQL=${sql//:\'subid\'/\$1}
 }
+SW_SUBID=
+SW_WORKER_SQL=
 
 # sw_seconds TEXT: TEXT (seconds, a fraction allowed) as milliseconds, or
 # nothing when it is not such a number.
@@ -451,95 +359,88 @@ sw_ms_text() {
 	printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000))
 }
 
-# sw_catchup FROM TO SUB ROLES TIMEOUT_MS [FENCE_RECORD]: the catch-up step,
-# with the files of sw_write_catchup; the fence's time is that of the
-# record (data/fence.json, data/fence-dst.json) when there is one.  Sets
+# sw_catchup FROM TO ROLES TIMEOUT_MS [FENCE_RECORD]: the catch-up step
+# (kit/sql/catchup-fence-lsn.sql on FROM, catchup-applied.sql on TO, after
+# sw_plan_catchup); the fence's time is that of the record
+# (data/fence.json, data/fence-dst.json) when there is one.  Sets
 # SW_FENCE_LSN and SW_APPLIED_LSN, or returns 1 with SW_ERROR.
 sw_catchup() {
-	local from=$1 to=$2 sub=$3 roles=$4 timeout=$5 fenced_at='' t0 left
+	local from=$1 to=$2 roles=$3 timeout=$4 fenced_at='' t0 left
 	t0=$(sw_us)
-	[ -z "${6:-}" ] || [ ! -f "$6" ] ||
-		fenced_at=$(sed -n 's/.*"fenced_at" *: *"\([^"]*\)".*/\1/p' "$6")
+	[ -z "${5:-}" ] || [ ! -f "$5" ] ||
+		fenced_at=$(sed -n 's/.*"fenced_at" *: *"\([^"]*\)".*/\1/p' "$5")
 	sw_sql SW_FENCE_LSN "$from" -v roles="$roles" -v fenced_at="$fenced_at" -v timeout="$(sw_ms_text "$timeout")" \
-		-f "$MK_KIT/sql/$SW_NAME-fence-lsn.sql" || {
+		-f "$MK_KIT/kit/sql/catchup-fence-lsn.sql" || {
 		SW_ERROR="no fence position on $from within $(sw_ms_text "$timeout") s: ${SW_ERROR#on "$from": }"
 		return 1
 	}
-	say "fence on $from at LSN $SW_FENCE_LSN: every transaction the application saw committed there ends before it" | sw_out
+	mk_say "fence on $from at LSN $SW_FENCE_LSN: every transaction the application saw committed there ends before it" | sw_out
 	left=$((timeout - $(sw_ms "$t0")))
 	[ "$left" -gt 0 ] || left=0
-	sw_sql SW_APPLIED_LSN "$to" -v sub="$sub" -v fence_lsn="$SW_FENCE_LSN" -v timeout="$(sw_ms_text "$left")" \
-		-f "$MK_KIT/sql/$SW_NAME-applied.sql" || {
+	sw_sql SW_APPLIED_LSN "$to" -v subid="$SW_SUBID" -v worker_sql="$SW_WORKER_SQL" -v fence_lsn="$SW_FENCE_LSN" \
+		-v timeout="$(sw_ms_text "$left")" -f "$MK_KIT/kit/sql/catchup-applied.sql" || {
 		SW_ERROR="$to did not catch up with $from within $(sw_ms_text "$timeout") s (--catchup-timeout): ${SW_ERROR#on "$to": }"
 		return 1
 	}
-	say "$to has applied and committed $from's changes up to LSN $SW_APPLIED_LSN" | sw_out
+	mk_say "$to has applied and committed $from's changes up to LSN $SW_APPLIED_LSN" | sw_out
 }
 
 # sw_check_seq ARGS...: migkit seq --dry-run ARGS: every sequence can be
 # read on one side and set on the other, none is missing, none collides.
 sw_check_seq() {
-	local rc=0 out
-	out=$("$MIGKIT_BIN" seq --dry-run "$@" 2>&1) || rc=$?
+	local rc=0 out err=$MK_KIT/log/$SW_NAME-seq-plan.err
+	out=$("$MIGKIT_BIN" seq --dry-run "$@" --json 2>"$err") || rc=$?
 	case $rc in
-	0) good "the sequences can be copied: $(printf '%s\n' "$out" | grep -i 'would be copied' | tail -n 1)" ;;
-	1) sw_blocker "migkit seq --dry-run $* finds sequences missing or colliding: $(printf '%s\n' "$out" | grep -i 'only on\|collid\|behind' | head -n 5 | tr -s '\n' ' ')" ;;
-	*) sw_blocker "migkit seq --dry-run $* failed: $(printf '%s\n' "$out" | tail -n 3 | tr -s '\n' ' ')" ;;
+	0) mk_good "the sequences can be copied: $(mk_json_field "$out" '"\(.to_copy) sequence(s) would be copied"')" ;;
+	1) sw_blocker "migkit seq --dry-run $* finds sequences missing or colliding: $(mk_json_field "$out" '[(.src_only[] | "\(.) only on SRC"), (.check.collisions[] | "\(.sequence) collides with \(.table).\(.column)")] | .[:5] | join(", ")')" ;;
+	*) sw_blocker "migkit seq --dry-run $* failed: $(tail -n 3 "$err" | tr -s '\n' ' ')" ;;
 	esac
 }
 
 # sw_seq ARGS...: migkit seq ARGS --json; the document is kept for the
 # report.  Returns seq's exit status.
 sw_seq() {
-	local rc=0 out err=$MK_KIT/log/$SW_NAME-seq.err n
+	local rc=0 out err=$MK_KIT/log/$SW_NAME-seq.err n=0
 	out=$("$MIGKIT_BIN" seq "$@" --json 2>"$err") || rc=$?
 	sw_out <"$err"
 	case $out in
-	'{'*) SW_SEQ_JSON=$out ;;
+	'{'*)
+		SW_SEQ_JSON=$out
+		n=$(mk_json_field "$out" '.copied')
+		;;
 	*) SW_SEQ_JSON=null ;;
 	esac
-	n=$(printf '%s' "$out" | grep -o '"sequence":' | wc -l)
-	say "migkit seq $*: exit $rc, $n sequence(s) set (each one's values are in the report)" | sw_out
+	mk_say "migkit seq $*: exit $rc, $n sequence(s) set (each one's values are in the report)" | sw_out
 	return "$rc"
 }
 
 # sw_verify MODE [GLOB...]: the last verification: migkit diff --count when
 # MODE is count, and --checksum on the tables matching the GLOBs, between
 # the sides of SW_DIFF_SIDES (FROM as --src, TO as --dst: a sequence the
-# copy has set ahead on TO is no difference).  Nothing is retried: after
+# copy has set ahead on TO is no difference).  Nothing is re-checked: after
 # the catch-up a difference is no replication lag.  The results are kept
 # for the report.  Returns 0 equal, 1 different, 2 error.
 sw_verify() {
 	local mode=$1 rc=0 out g args=() parts=() err=$MK_KIT/log/$SW_NAME-diff.err
 	shift
 	if [ "$mode" = count ]; then
-		out=$("$MIGKIT_BIN" diff --count "${SW_DIFF_OPTS[@]}" "${SW_DIFF_SIDES[@]}" --json 2>"$err") || rc=$?
+		out=$("$MIGKIT_BIN" diff --count --retries 0 "${SW_DIFF_SIDES[@]}" --json 2>"$err") || rc=$?
 		sw_out <"$err"
 		case $out in '{'*) parts+=("\"count\":$out") ;; esac
-		say "row counts and sequences: $(sw_diff_word "$rc")" | sw_out
+		mk_say "row counts and sequences: $(sw_diff_word "$rc")" | sw_out
 	fi
 	if [ "$rc" = 0 ] && [ $# -gt 0 ]; then
 		for g in "$@"; do args+=(--table "$g"); done
-		out=$("$MIGKIT_BIN" diff --checksum "${args[@]}" "${SW_DIFF_OPTS[@]}" "${SW_DIFF_SIDES[@]}" --json 2>"$err") || rc=$?
+		out=$("$MIGKIT_BIN" diff --checksum --retries 0 "${args[@]}" "${SW_DIFF_SIDES[@]}" --json 2>"$err") || rc=$?
 		sw_out <"$err"
 		case $out in '{'*) parts+=("\"checksum\":$out") ;; esac
-		say "checksums of $*: $(sw_diff_word "$rc")" | sw_out
+		mk_say "checksums of $*: $(sw_diff_word "$rc")" | sw_out
 	fi
 	local IFS=,
 	SW_VERIFY_JSON="{${parts[*]}}"
 	SW_VERIFY_STATUS=$(sw_diff_word "$rc")
 	return "$rc"
 }
-
-# sw_diff_options: SW_DIFF_OPTS, the options the verification passes to
-# migkit diff: no re-check of a difference when this migkit has them.
-sw_diff_options() {
-	SW_DIFF_OPTS=()
-	if "$MIGKIT_BIN" diff --help 2>/dev/null | grep -q -- '--retries'; then
-		SW_DIFF_OPTS=(--retries 0)
-	fi
-}
-SW_DIFF_OPTS=()
 # The sides migkit diff compares, as --src and --dst options (none: SRC, DST).
 SW_DIFF_SIDES=()
 
@@ -552,7 +453,7 @@ sw_diff_word() {
 }
 
 sw_json_or_null() {
-	if [ -n "$1" ]; then json_string "$1"; else printf 'null'; fi
+	if [ -n "$1" ]; then mk_json_string "$1"; else printf 'null'; fi
 }
 
 # sw_report FILE STATUS [KEY JSON]...: writes the report to data/FILE and
@@ -561,17 +462,17 @@ sw_report() {
 	local name=$1 file=$MK_KIT/data/$1 status=$2 extra=() steps=() i doc
 	shift 2
 	while [ $# -ge 2 ]; do
-		extra+=("$(json_string "$1"):$2")
+		extra+=("$(mk_json_string "$1"):$2")
 		shift 2
 	done
 	for i in "${!SW_STEP_NAMES[@]}"; do
-		steps+=("{\"step\":$(json_string "${SW_STEP_NAMES[$i]}"),\"ms\":${SW_STEP_MS[$i]},\"exit\":${SW_STEP_RC[$i]},\"detail\":$(sw_json_or_null "${SW_STEP_DETAIL[$i]}")}")
+		steps+=("{\"step\":$(mk_json_string "${SW_STEP_NAMES[$i]}"),\"ms\":${SW_STEP_MS[$i]},\"exit\":${SW_STEP_RC[$i]},\"detail\":$(sw_json_or_null "${SW_STEP_DETAIL[$i]}")}")
 	done
 	doc=$(
 		IFS=,
 		printf '{"script":%s,"context":%s,"status":%s,"started_at":%s,"fence_window_ms":%s,"fence_lsn":%s,"applied_lsn":%s,"steps":[%s],"sequences":%s,"verification":{"result":%s,"details":%s},"error":%s%s%s}' \
-			"$(json_string "$SW_NAME")" "$(json_string "$MIGRATION_CONTEXT")" "$(json_string "$status")" \
-			"$(json_string "$SW_STARTED_AT")" "${SW_FENCE_MS:-null}" \
+			"$(mk_json_string "$SW_NAME")" "$(mk_json_string "$MIGRATION_CONTEXT")" "$(mk_json_string "$status")" \
+			"$(mk_json_string "$SW_STARTED_AT")" "${SW_FENCE_MS:-null}" \
 			"$(sw_json_or_null "$SW_FENCE_LSN")" "$(sw_json_or_null "$SW_APPLIED_LSN")" \
 			"${steps[*]}" "$SW_SEQ_JSON" "$(sw_json_or_null "$SW_VERIFY_STATUS")" "$SW_VERIFY_JSON" \
 			"$(sw_json_or_null "$SW_ERROR")" "${extra[*]:+,}" "${extra[*]}"
@@ -581,7 +482,7 @@ sw_report() {
 		printf '%s\n' "$doc"
 		return 0
 	fi
-	heading "Report (data/$name)"
+	mk_heading "Report (data/$name)"
 	printf '%-24s %s\n' status "$status"
 	[ -z "$SW_FENCE_MS" ] || printf '%-24s %s ms\n' "write fence window" "$SW_FENCE_MS"
 	[ -z "$SW_FENCE_LSN" ] || printf '%-24s %s\n' "fence LSN" "$SW_FENCE_LSN"

@@ -80,7 +80,7 @@ setup() {
 	pg_sql DST app "alter subscription sub_pg_src_app disable"
 	run -1 --separate-stderr "$KITS/app/cutover" -y
 	pg_sql DST app "alter subscription sub_pg_src_app enable"
-	assert_output --partial "subscription sub_pg_src_app on DST is disabled"
+	assert_output --partial "subscription sub_pg_src_app is not in sync: the subscription is disabled"
 	[[ $stderr == *"refused: 1 blocker(s) above; nothing was changed"* ]]
 	wait_for DST app "select count(*) from pg_stat_subscription where pid is not null" 1
 }
@@ -215,7 +215,7 @@ setup() {
 
 @test "a second cutover refuses: the subscription is disabled and the way back is taken" {
 	run -1 "$KITS/app/cutover" -y
-	assert_output --partial "subscription sub_pg_src_app on DST is disabled"
+	assert_output --partial "subscription sub_pg_src_app is not in sync: the subscription is disabled"
 	assert_output --partial "replication slot sub_pg_src_app_reverse is left on DST"
 	assert_output --partial "SRC is already fenced"
 }

@@ -28,15 +28,15 @@ setup() {
 	# shellcheck source=kit/lib.sh
 	. "$(dirname "${BASH_SOURCE[0]}")/kit/lib.sh"
 	mk_init "Usage: create-pub [OPTION]... NAME" "$@"
-	[ "${#MK_ARGS[@]}" -eq 1 ] || usage_error "give one table name"
-	check_conn SRC
-	plan SRC probe.sql -v t="${MK_ARGS[0]}" <<'SQL' >/dev/null
+	[ "${#MK_ARGS[@]}" -eq 1 ] || mk_usage_error "give one table name"
+	mk_check_conn SRC
+	mk_plan SRC probe.sql -v t="${MK_ARGS[0]}" <<'SQL' >/dev/null
 	select format('create table %I (id int)', :'t')
 	SQL
-	show probe.sql SRC
-	confirm "Create it?"
-	apply probe.sql SRC
-	say "created"
+	mk_show probe.sql SRC
+	mk_confirm "Create it?"
+	mk_apply probe.sql SRC
+	mk_say "created"
 	EOF
 	"$MIGKIT" render -q -t tpl -o kit m.yml
 }

@@ -322,7 +322,7 @@ table_state() {
 	until_true 10 same_beat
 	[ "$(pg_sql SRC shop "select now() - beat < interval '1 minute' from migkit.heartbeat where id = 1")" = t ]
 	run -0 "$MIGKIT" progress
-	assert_output --regexp 'Lag: [0-9.]+ k?B \(slot confirmed_flush_lsn\), (up to )?[0-9.]+ m?s \(heartbeat\)'
+	assert_output --regexp 'Lag: [0-9.]+ k?B \(slot: applied position\), (up to )?[0-9.]+ m?s \(heartbeat\)'
 }
 
 @test "heartbeat: a read-only SRC (writes fenced) is a note, not an error" {

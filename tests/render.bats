@@ -15,7 +15,7 @@ setup() {
 @test "the kit holds activate, the runbook, every script, kit/ and data/ log/ sql/" {
 	run -0 "$MIGKIT" render -o kit m.yml
 	assert_output --partial "rendered the kit for pg-meta.meta in $BATS_TEST_TMPDIR/kit"
-	for f in activate README.md $KIT_SCRIPTS kit/lib.sh kit/tables.sql; do
+	for f in activate README.md $KIT_SCRIPTS kit/lib.sh kit/sql/relations.sql; do
 		[ -f "kit/$f" ] || fail "kit/$f is missing"
 	done
 	for f in $KIT_SCRIPTS; do
@@ -30,7 +30,7 @@ setup() {
 	assert_equal "$(stat -c %a kit)" 700
 	for d in data log sql kit; do assert_equal "$(stat -c %a "kit/$d")" 700; done
 	for f in $KIT_SCRIPTS; do assert_equal "$(stat -c %a "kit/$f")" 700; done
-	for f in activate README.md kit/lib.sh kit/tables.sql; do assert_equal "$(stat -c %a "kit/$f")" 600; done
+	for f in activate README.md kit/lib.sh kit/sql/relations.sql; do assert_equal "$(stat -c %a "kit/$f")" 600; done
 	run -0 find kit -perm /077
 	assert_output ""
 }

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "quote.h"
 #include "embedded.h"
@@ -43,7 +44,8 @@ render_help(void)
 		   "  -f, --force           write into DIR even when it holds another kit or other files\n"
 		   "  -t, --templates DIR   take templates from DIR where it has them (overrides templates_dir)\n"
 		   "  -q, --quiet           print nothing but errors\n"
-		   "  -h, --help            show this help and exit\n\n"
+		   "  -h, --help            show this help and exit\n"
+		   "  -V, --version         show the version and exit\n\n"
 		   "Re-rendering the same context updates the scripts and keeps data/ and log/;\n"
 		   "an edited hook (disable-src, re-routing) is kept and the new one written as NAME.new.\n\n"
 		   "Exit status: 0 written, 2 error (nothing written).\n");
@@ -166,24 +168,26 @@ render_all(const tpl_vars *vars, const char *tdir, rendered **out, int *nout)
 	for (e = embedded_files; e->name; e++) {
 		const char *base = strrchr(e->name, '/') ? strrchr(e->name, '/') + 1 : e->name;
 		bool is_lib = strncmp(e->name, "kit/", 4) == 0;
-		char *override = NULL, *text;
+		char *override = NULL, *path = NULL, *text;
 		const char *source = e->data, *label = e->name;
 		rendered *r = &(*out)[*nout];
 
-		if (tdir) {
-			char *p = xasprintf("%s/%s", tdir, base);
-
-			override = read_file(p);
+		/* A team's copy in its templates directory replaces a template, not the kit's library. */
+		if (tdir && !is_lib) {
+			path = xasprintf("%s/%s", tdir, base);
+			override = read_file(path);
 			if (override) {
 				source = override;
-				label = p;
+				label = path;
 			}
-			text = tpl_render(label, source, vars, strcmp(base, "README.md") == 0 ? TPL_TEXT : TPL_SHELL);
-			free(p);
-		} else {
-			text = tpl_render(label, source, vars, strcmp(base, "README.md") == 0 ? TPL_TEXT : TPL_SHELL);
 		}
+		/* Only the scripts and the runbook take values; kit/ is copied as it is. */
+		if (is_lib)
+			text = xstrdup(source);
+		else
+			text = tpl_render(label, source, vars, strcmp(base, "README.md") == 0 ? TPL_TEXT : TPL_SHELL);
 		free(override);
+		free(path);
 		if (text == NULL)
 			return false;
 		r->name = is_lib ? xstrdup(e->name) : xstrdup(base);
@@ -303,7 +307,7 @@ check_target(const char *kit_dir, const char *context, bool force)
 static bool
 write_kit(const char *kit_dir, const char *context, rendered *files, int n, bool quiet)
 {
-	static const char *const subdirs[] = {"kit", "data", "log", "sql", NULL};
+	static const char *const subdirs[] = {"kit", "kit/sql", "data", "log", "sql", NULL};
 	const char *const *d;
 	int i;
 
@@ -357,7 +361,6 @@ cmd_render(int argc, char **argv)
 		{"force", no_argument, NULL, 'f'},
 		{"templates", required_argument, NULL, 't'},
 		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *output = NULL, *tdir_opt = NULL;
@@ -369,25 +372,19 @@ cmd_render(int argc, char **argv)
 	char *kit_dir = NULL, *expanded = NULL, *tdir = NULL, *context = NULL;
 	result_t result = RESULT_ERROR;
 
-	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		render_help();
+	if (cli_help_or_version(argc, argv, render_help))
 		return RESULT_OK;
-	}
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:ft:qh", long_options, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "o:ft:q", long_options)) != -1) {
 		switch (c) {
 			case 'o': output = optarg; break;
 			case 'f': force = true; break;
 			case 't': tdir_opt = optarg; break;
 			case 'q': quiet = true; break;
-			case 'h': render_help(); return RESULT_OK;
-			default: return usage_error("render ");
+			default: return cli_usage(NULL);
 		}
 	}
-	if (optind != argc - 1) {
-		log_error(optind >= argc ? "no config file given" : "too many arguments");
-		return usage_error("render ");
-	}
+	if (optind != argc - 1)
+		return cli_usage(optind >= argc ? "no config file given" : "too many arguments");
 
 	umask(077);
 	cfg = config_load(argv[optind]);

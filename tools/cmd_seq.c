@@ -12,41 +12,21 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/select.h>
 
+#include "cli.h"
 #include "commands.h"
-#include "util.h"
 #include "output.h"
 #include "pg.h"
+#include "quote.h"
 #include "sequences.h"
+#include "sql.h"
+#include "util.h"
 
-/*
- * DST: every sequence's bounds and its value before the copy, only shown.
- * A value that pg_sequence_last_value() leaves NULL (is_called false)
- * stays NULL: at cutover every DST sequence is fresh, and reading each one
- * through a SELECT would cost more than the whole copy.  This read runs in
- * the copy's transaction, beside SRC's: it opens and locks each sequence
- * once, for the apply after it too.
- */
-static const char seq_read_dst_sql[] = SEQUENCES_CATALOG_CTE
-	", fast as materialized (\n"
-	"  select s.*, case when s.readable then pg_catalog.pg_sequence_last_value(s.oid) end as lv\n"
-	"    from s\n"
-	")\n"
-	"select f.oid, nspname, relname, qualified, readable, writable, lv,\n"
-	"       case when lv is not null then true when readable then false end,\n"
-	"       q.seqincrement, q.seqmin, q.seqmax\n"
-	"  from fast f join pg_catalog.pg_sequence q on q.seqrelid = f.oid";
-
-/* Which server we talk to, to refuse copying a database onto itself. */
-static const char seq_identity_sql[] =
-	"select s.system_identifier::text, pg_catalog.current_database(), current_user::text\n"
-	"  from pg_catalog.pg_control_system() s";
+/* kit/sql/relations.sql's patterns: the sequences are never filtered. */
+static const char *const no_patterns[] = {"[]", "[]", "[]"};
 
 /*
  * Sets every planned sequence in one statement: $1 oids, $2 values, $3
@@ -65,12 +45,13 @@ static const char seq_apply_sql[] =
  * identity: 'i'), its next value on DST against the column's max (min for
  * a descending sequence), all in one query: for each one a generated
  * SELECT, run through query_to_xml(), reads the column's max and min and
- * the sequence itself.  $1/$2/$3 (oids, values, is_called) replace the
+ * the sequence itself.  $4/$5/$6 (oids, values, is_called) replace the
  * current value of a sequence with a planned one, so that a dry run checks
- * the plan.
+ * the plan ($1 to $3 are the patterns of kit/sql/relations.sql).  The text
+ * follows sequences_with_relations(); %s is where MATERIALIZED goes.
  */
-static const char seq_check_sql[] =
-	"with o as materialized (\n"
+static const char seq_check_body[] =
+	", o as %s(\n"
 	"  select s.oid, n.nspname, s.relname, tn.nspname as tnsp, t.relname as tname, a.attname,\n"
 	"         q.seqincrement, p.value as pvalue, p.called as pcalled\n"
 	"    from pg_catalog.pg_depend d\n"
@@ -81,20 +62,19 @@ static const char seq_check_sql[] =
 	"    join pg_catalog.pg_namespace tn on tn.oid = t.relnamespace\n"
 	"    join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum = d.refobjsubid and not a.attisdropped\n"
 	"    join pg_catalog.pg_type ty on ty.oid = a.atttypid\n"
-	"    left join rows from (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.int8[]),\n"
-	"                         pg_catalog.unnest($3::pg_catalog.bool[])) as p(oid, value, called) on p.oid = s.oid\n"
+	"    left join rows from (pg_catalog.unnest($4::pg_catalog.oid[]), pg_catalog.unnest($5::pg_catalog.int8[]),\n"
+	"                         pg_catalog.unnest($6::pg_catalog.bool[])) as p(oid, value, called) on p.oid = s.oid\n"
 	"   where d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n"
 	"     and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass\n"
 	"     and d.deptype in ('a', 'i') and d.refobjsubid > 0\n"
 	"     and case when ty.typtype = 'd' then ty.typbasetype else ty.oid end in\n"
 	"         ('pg_catalog.int2'::pg_catalog.regtype, 'pg_catalog.int4'::pg_catalog.regtype,\n"
 	"          'pg_catalog.int8'::pg_catalog.regtype, 'pg_catalog.numeric'::pg_catalog.regtype)\n"
-	"     and n.nspname not in ('pg_catalog', 'information_schema', 'migkit')\n"
-	"     and n.nspname !~ '^pg_(toast|temp_)'\n"
-	"), x as materialized (\n"
+	"     and s.oid in (select oid from rel)\n"
+	"), x as %s(\n"
 	"  select o.*, pg_catalog.query_to_xml(pg_catalog.format(\n"
-	"           'select (select max(%1$I) from %2$I.%3$I)::text as mx, (select min(%1$I) from %2$I.%3$I)::text as mn,'\n"
-	"           ' last_value as v, is_called as c from %4$I.%5$I',\n"
+	"           'select (select max(%%1$I) from %%2$I.%%3$I)::text as mx, (select min(%%1$I) from %%2$I.%%3$I)::text as mn,'\n"
+	"           ' last_value as v, is_called as c from %%4$I.%%5$I',\n"
 	"           o.attname, o.tnsp, o.tname, o.nspname, o.relname), false, true, '') as tx\n"
 	"    from o\n"
 	"), v as (\n"
@@ -108,13 +88,14 @@ static const char seq_check_sql[] =
 	"         ((pg_catalog.xpath('/row/mn/text()', x.tx))[1])::text::pg_catalog.numeric as col_min\n"
 	"    from x\n"
 	")\n"
-	"select pg_catalog.format('%I.%I', nspname, relname), pg_catalog.format('%I.%I', tnsp, tname), attname,\n"
-	"       seqincrement > 0, col_max::text, col_min::text, next_value::text,\n"
+	"select pg_catalog.format('%%I.%%I', nspname, relname) as sequence,\n"
+	"       pg_catalog.format('%%I.%%I', tnsp, tname) as \"table\", attname as \"column\",\n"
+	"       seqincrement > 0 as ascending, col_max::text as column_max, col_min::text as column_min,\n"
+	"       next_value::text,\n"
 	"       coalesce(case when seqincrement > 0 then next_value <= col_max else next_value >= col_min end, false)\n"
+	"         as collides\n"
 	"  from v\n"
 	" order by 1, 2, 3";
-
-enum { C_SEQ, C_TABLE, C_COLUMN, C_ASCENDING, C_MAX, C_MIN, C_NEXT, C_COLLIDES };
 
 /* One sequence as read from one side. */
 typedef struct seq_row {
@@ -182,21 +163,10 @@ seq_help(void)
 		   "      --json           print one JSON document instead of the table\n"
 		   "      --src CONNINFO   the source database (default: $SRCPG)\n"
 		   "      --dst CONNINFO   the destination database (default: $DSTPG)\n"
-		   "  -h, --help           show this help and exit\n\n"
+		   "  -h, --help           show this help and exit\n"
+		   "  -V, --version        show the version and exit\n\n"
 		   "Exit status: 0 done / all good, 1 a sequence would collide with its column's\n"
 		   "values or is missing on DST, 2 error (usage, connection, permission, SQL).\n");
-}
-
-static long long
-to_ll(const char *s)
-{
-	return s ? strtoll(s, NULL, 10) : 0;
-}
-
-static bool
-to_bool(const char *s)
-{
-	return s != NULL && s[0] == 't';
 }
 
 static int
@@ -214,6 +184,12 @@ seq_set_load(seq_set *set, const char *side, PGresult *res)
 {
 	int i;
 
+	int c_oid = pg_col(res, "oid"), c_nsp = pg_col(res, "nspname"), c_rel = pg_col(res, "relname");
+	int c_qual = pg_col(res, "qualified"), c_read = pg_col(res, "readable"),
+		c_write = pg_col(res, "writable");
+	int c_last = pg_col(res, "last_value"), c_called = pg_col(res, "is_called");
+	int c_incr = pg_col(res, "increment"), c_min = pg_col(res, "min"), c_max = pg_col(res, "max");
+
 	set->side = side;
 	set->res = res;
 	set->n = PQntuples(res);
@@ -221,18 +197,18 @@ seq_set_load(seq_set *set, const char *side, PGresult *res)
 	for (i = 0; i < set->n; i++) {
 		seq_row *r = &set->rows[i];
 
-		r->oid = PQgetvalue(res, i, SEQCOL_OID);
-		r->nspname = PQgetvalue(res, i, SEQCOL_NSP);
-		r->relname = PQgetvalue(res, i, SEQCOL_REL);
-		r->qualified = PQgetvalue(res, i, SEQCOL_QUAL);
-		r->readable = to_bool(pg_value(res, i, SEQCOL_READABLE));
-		r->writable = to_bool(pg_value(res, i, SEQCOL_WRITABLE));
-		r->known = pg_value(res, i, SEQCOL_LAST) != NULL;
-		r->last_value = to_ll(pg_value(res, i, SEQCOL_LAST));
-		r->is_called = to_bool(pg_value(res, i, SEQCOL_CALLED));
-		r->increment = to_ll(pg_value(res, i, SEQCOL_INCR));
-		r->min = to_ll(pg_value(res, i, SEQCOL_MIN));
-		r->max = to_ll(pg_value(res, i, SEQCOL_MAX));
+		r->oid = pg_text(res, i, c_oid);
+		r->nspname = pg_text(res, i, c_nsp);
+		r->relname = pg_text(res, i, c_rel);
+		r->qualified = pg_text(res, i, c_qual);
+		r->readable = pg_bool(res, i, c_read);
+		r->writable = pg_bool(res, i, c_write);
+		r->known = pg_text(res, i, c_last) != NULL;
+		r->last_value = pg_int(res, i, c_last);
+		r->is_called = pg_bool(res, i, c_called);
+		r->increment = pg_int(res, i, c_incr);
+		r->min = pg_int(res, i, c_min);
+		r->max = pg_int(res, i, c_max);
 	}
 	qsort(set->rows, (size_t) set->n, sizeof(seq_row), seq_row_cmp);
 }
@@ -370,19 +346,20 @@ seq_plan_arrays(const seq_plan *plan, strbuf *oids, strbuf *values, strbuf *call
 	sb_init(oids);
 	sb_init(values);
 	sb_init(called);
-	sb_append_char(oids, '{');
-	sb_append_char(values, '{');
-	sb_append_char(called, '{');
+	array_begin(oids);
+	array_begin(values);
+	array_begin(called);
 	for (i = 0; i < plan->nitems; i++) {
-		const char *sep = i ? "," : "";
+		char v[32];
 
-		sb_printf(oids, "%s%s", sep, plan->items[i].dst->oid);
-		sb_printf(values, "%s%lld", sep, plan->items[i].value);
-		sb_printf(called, "%s%c", sep, plan->items[i].called ? 't' : 'f');
+		snprintf(v, sizeof(v), "%lld", plan->items[i].value);
+		array_add(oids, plan->items[i].dst->oid);
+		array_add(values, v);
+		array_add(called, plan->items[i].called ? "t" : "f");
 	}
-	sb_append_char(oids, '}');
-	sb_append_char(values, '}');
-	sb_append_char(called, '}');
+	array_end(oids);
+	array_end(values);
+	array_end(called);
 }
 
 /* Sets every planned sequence on DST in one statement; conn is inside the read's transaction. */
@@ -406,30 +383,50 @@ seq_apply(PGconn *conn, const seq_plan *plan)
 	return ok;
 }
 
-/* The result of the collision check. */
+/* The result of the collision check, its columns by name. */
 typedef struct seq_check {
+	char *sql;
 	PGresult *res;
 	int checked;
 	int collisions;
+	int c_seq, c_table, c_column, c_asc, c_max, c_min, c_next, c_collides;
 } seq_check;
+
+/* The check's query for DST's server (see seq_check_body); caller frees. */
+static char *
+seq_check_sql(PGconn *conn)
+{
+	int v = PQserverVersion(conn);
+	char *with = sequences_with_relations(v), *body, *sql;
+
+	if (with == NULL)
+		return NULL;
+	body = xasprintf(seq_check_body, sequences_materialized(v), sequences_materialized(v));
+	sql = xasprintf("%s%s", with, body);
+	free(with);
+	free(body);
+	return sql;
+}
 
 /* Sends the check to DST; with a plan, against the planned values. */
 static bool
-seq_check_send(PGconn *conn, const seq_plan *plan)
+seq_check_send(PGconn *conn, const seq_plan *plan, seq_check *check)
 {
 	strbuf oids, values, called;
-	const char *params[3];
+	const char *params[6] = {no_patterns[0], no_patterns[1], no_patterns[2], "{}", "{}", "{}"};
 	bool sent;
 
+	memset(check, 0, sizeof(*check));
+	check->sql = seq_check_sql(conn);
+	if (check->sql == NULL)
+		return false;
 	if (plan) {
 		seq_plan_arrays(plan, &oids, &values, &called);
-		params[0] = oids.data;
-		params[1] = values.data;
-		params[2] = called.data;
-	} else {
-		params[0] = params[1] = params[2] = "{}";
+		params[3] = oids.data;
+		params[4] = values.data;
+		params[5] = called.data;
 	}
-	sent = pg_send(conn, "DST", seq_check_sql, 3, params);
+	sent = pg_send(conn, "DST", check->sql, 6, params);
 	if (plan) {
 		sb_free(&oids);
 		sb_free(&values);
@@ -442,17 +439,33 @@ seq_check_send(PGconn *conn, const seq_plan *plan)
 static bool
 seq_check_receive(PGconn *conn, seq_check *check)
 {
+	PGresult *r;
 	int i;
 
-	memset(check, 0, sizeof(*check));
-	check->res = pg_receive(conn, "DST", seq_check_sql);
-	if (check->res == NULL)
+	check->res = r = pg_receive(conn, "DST", check->sql);
+	if (r == NULL)
 		return false;
-	check->checked = PQntuples(check->res);
+	check->c_seq = pg_col(r, "sequence");
+	check->c_table = pg_col(r, "table");
+	check->c_column = pg_col(r, "column");
+	check->c_asc = pg_col(r, "ascending");
+	check->c_max = pg_col(r, "column_max");
+	check->c_min = pg_col(r, "column_min");
+	check->c_next = pg_col(r, "next_value");
+	check->c_collides = pg_col(r, "collides");
+	check->checked = PQntuples(r);
 	for (i = 0; i < check->checked; i++)
-		if (to_bool(pg_value(check->res, i, C_COLLIDES)))
+		if (pg_bool(r, i, check->c_collides))
 			check->collisions++;
 	return true;
+}
+
+static void
+seq_check_free(seq_check *check)
+{
+	PQclear(check->res);
+	free(check->sql);
+	memset(check, 0, sizeof(*check));
 }
 
 static const char *
@@ -468,15 +481,21 @@ seq_check_print(const seq_check *check, bool planned, FILE *out)
 
 	for (i = 0; i < check->checked; i++) {
 		const PGresult *r = check->res;
-		bool asc = to_bool(pg_value(r, i, C_ASCENDING));
+		bool asc = pg_bool(r, i, check->c_asc);
+		char *seq, *tab, *col;
 
-		if (!to_bool(pg_value(r, i, C_COLLIDES)))
+		if (!pg_bool(r, i, check->c_collides))
 			continue;
+		seq = display_text(pg_text(r, i, check->c_seq));
+		tab = display_text(pg_text(r, i, check->c_table));
+		col = display_text(pg_text(r, i, check->c_column));
 		fprintf(out, "%sCOLLISION:%s %s feeds %s.%s: %s(%s) is %s on DST, but its next value %s %s\n",
-				out_style(out, "red"), out_style(out, "reset"), pg_value(r, i, C_SEQ),
-				pg_value(r, i, C_TABLE), pg_value(r, i, C_COLUMN), asc ? "max" : "min",
-				pg_value(r, i, C_COLUMN), or_none(pg_value(r, i, asc ? C_MAX : C_MIN)),
-				planned ? "would be" : "is", pg_value(r, i, C_NEXT));
+				out_style(out, "red"), out_style(out, "reset"), seq, tab, col, asc ? "max" : "min", col,
+				or_none(pg_text(r, i, asc ? check->c_max : check->c_min)), planned ? "would be" : "is",
+				pg_text(r, i, check->c_next));
+		free(seq);
+		free(tab);
+		free(col);
 	}
 	if (check->collisions == 0)
 		fprintf(
@@ -503,15 +522,15 @@ seq_check_json(json *j, const seq_check *check)
 	for (i = 0; i < check->checked; i++) {
 		const PGresult *r = check->res;
 
-		if (!to_bool(pg_value(r, i, C_COLLIDES)))
+		if (!pg_bool(r, i, check->c_collides))
 			continue;
 		json_object_begin(j, NULL);
-		json_string(j, "sequence", pg_value(r, i, C_SEQ));
-		json_string(j, "table", pg_value(r, i, C_TABLE));
-		json_string(j, "column", pg_value(r, i, C_COLUMN));
-		json_number_text(j, "column_max", pg_value(r, i, C_MAX));
-		json_number_text(j, "column_min", pg_value(r, i, C_MIN));
-		json_number_text(j, "next_value", pg_value(r, i, C_NEXT));
+		json_string(j, "sequence", pg_text(r, i, check->c_seq));
+		json_string(j, "table", pg_text(r, i, check->c_table));
+		json_string(j, "column", pg_text(r, i, check->c_column));
+		json_number_text(j, "column_max", pg_text(r, i, check->c_max));
+		json_number_text(j, "column_min", pg_text(r, i, check->c_min));
+		json_number_text(j, "next_value", pg_text(r, i, check->c_next));
 		json_object_end(j);
 	}
 	json_array_end(j);
@@ -691,49 +710,15 @@ seq_plan_json(json *j, const seq_plan *plan, bool dry_run, long shift)
 	json_array_end(j);
 }
 
-/*
- * Runs sql on both connections at once, each with its own parameters; both
- * results or false (logged).
- */
-static bool
-seq_query_both(PGconn *src, PGconn *dst, const char *sql, int nparams, const char *const *src_params,
-			   const char *const *dst_params, PGresult **sres, PGresult **dres)
+/* pg_query_all's arrival callback: loads a side's sequences at once. */
+static void
+seq_arrived(pg_request *req, void *arg)
 {
-	bool sent_src = pg_send(src, "SRC", sql, nparams, src_params);
-	bool sent_dst = pg_send(dst, "DST", sql, nparams, dst_params);
+	seq_set *sets = arg;
+	int s = strcmp(req->side, "SRC") == 0 ? 0 : 1;
 
-	*sres = sent_src ? pg_receive(src, "SRC", sql) : NULL;
-	*dres = sent_dst ? pg_receive(dst, "DST", sql) : NULL;
-	if (*sres && *dres)
-		return true;
-	PQclear(*sres);
-	PQclear(*dres);
-	*sres = *dres = NULL;
-	return false;
-}
-
-/*
- * Which of the two connections has its result ready first: 0 or 1.  When
- * one cannot tell (a broken connection), that one, whose pg_receive() then
- * reports the error.
- */
-static int
-seq_first_ready(PGconn *a, PGconn *b)
-{
-	for (;;) {
-		int sa = PQsocket(a), sb = PQsocket(b);
-		fd_set fds;
-
-		if (!PQconsumeInput(a) || !PQisBusy(a))
-			return 0;
-		if (!PQconsumeInput(b) || !PQisBusy(b))
-			return 1;
-		FD_ZERO(&fds);
-		FD_SET(sa, &fds);
-		FD_SET(sb, &fds);
-		if (select((sa > sb ? sa : sb) + 1, &fds, NULL, NULL, NULL) < 0 && errno != EINTR)
-			return 0;
-	}
+	seq_set_load(&sets[s], req->side, req->res);
+	req->res = NULL; /* the set owns it now */
 }
 
 /*
@@ -744,50 +729,61 @@ seq_first_ready(PGconn *a, PGconn *b)
 static bool
 seq_read_both(PGconn *src, PGconn *dst, seq_set *sset, seq_set *dset)
 {
-	const char *const sqls[2] = {sequences_read_sql, seq_read_dst_sql};
-	PGconn *conns[2] = {src, dst};
-	seq_set *sets[2] = {sset, dset};
-	const char *const sides[2] = {"SRC", "DST"};
-	bool sent[2], ok = true;
-	int first, k;
+	char *sql[2] = {sequences_read_sql(PQserverVersion(src), true),
+					sequences_read_sql(PQserverVersion(dst), false)};
+	seq_set sets[2];
+	pg_request req[2] = {
+		{src, "SRC", sql[0], 3, no_patterns, NULL},
+		{dst, "DST", sql[1], 3, no_patterns, NULL},
+	};
+	bool ok;
 
-	sent[0] = pg_send(src, "SRC", sequences_read_sql, 0, NULL);
-	sent[1] = pg_send(dst, "DST", seq_read_dst_sql, 0, NULL);
-	first = sent[0] && sent[1] ? seq_first_ready(src, dst) : 0;
-	for (k = 0; k < 2; k++) {
-		int i = (first + k) % 2;
-		PGresult *res = sent[i] ? pg_receive(conns[i], sides[i], sqls[i]) : NULL;
-
-		if (res == NULL)
-			ok = false;
-		else
-			seq_set_load(sets[i], sides[i], res);
+	memset(sets, 0, sizeof(sets));
+	ok = sql[0] && sql[1] && pg_query_all(req, 2, seq_arrived, sets);
+	if (ok) {
+		*sset = sets[0];
+		*dset = sets[1];
+	} else {
+		seq_set_free(&sets[0]);
+		seq_set_free(&sets[1]);
 	}
+	free(sql[0]);
+	free(sql[1]);
 	return ok;
 }
 
 /*
- * Refuses SRC and DST being one database: shifting would move the source's
- * own sequences.  Returns each side's role name (caller frees) for messages.
+ * Refuses SRC and DST being one database (kit/sql/identity.sql): shifting
+ * would move the source's own sequences.  Returns each side's role name
+ * (caller frees) for messages.
  */
 static bool
 seq_distinct_sides(PGconn *src, PGconn *dst, char **src_role, char **dst_role)
 {
-	PGresult *s, *d;
+	char *id = sql_load("identity", PQserverVersion(src), NULL);
+	char *sql =
+		id ? xasprintf("select i.identity, i.system_identifier, i.database, current_user::text as role\n"
+					   "  from (%s) i",
+					   id)
+		   : NULL;
+	pg_request req[2] = {{src, "SRC", sql, 0, NULL, NULL}, {dst, "DST", sql, 0, NULL, NULL}};
 	bool same;
 
-	if (!seq_query_both(src, dst, seq_identity_sql, 0, NULL, NULL, &s, &d))
+	free(id);
+	if (sql == NULL || !pg_query_all(req, 2, NULL, NULL)) {
+		free(sql);
 		return false;
-	same = strcmp(PQgetvalue(s, 0, 0), PQgetvalue(d, 0, 0)) == 0 &&
-		   strcmp(PQgetvalue(s, 0, 1), PQgetvalue(d, 0, 1)) == 0;
+	}
+	same = strcmp(pg_text(req[0].res, 0, 0), pg_text(req[1].res, 0, 0)) == 0;
 	if (same)
 		log_error(
 			"SRC and DST are the same database (%s on system %s): refusing to copy its sequences onto themselves",
-			PQgetvalue(s, 0, 1), PQgetvalue(s, 0, 0));
-	*src_role = xstrdup(PQgetvalue(s, 0, 2));
-	*dst_role = xstrdup(PQgetvalue(d, 0, 2));
-	PQclear(s);
-	PQclear(d);
+			pg_text(req[0].res, 0, 2), pg_text(req[0].res, 0, 1));
+	*src_role = pg_dup(req[0].res, 0, 3);
+	*dst_role = pg_dup(req[1].res, 0, 3);
+	PQclear(req[0].res);
+	PQclear(req[1].res);
+	free(sql);
 	return !same;
 }
 
@@ -802,8 +798,9 @@ seq_check_only(const seq_options *o)
 
 	if (ci == NULL || (dst = pg_connect("DST", ci)) == NULL)
 		return RESULT_ERROR;
-	if (!seq_check_send(dst, NULL) || !seq_check_receive(dst, &check)) {
-		PQfinish(dst);
+	if (!seq_check_send(dst, NULL, &check) || !seq_check_receive(dst, &check)) {
+		seq_check_free(&check);
+		pg_finish(dst);
 		return RESULT_ERROR;
 	}
 	result = check.collisions ? RESULT_NEGATIVE : RESULT_OK;
@@ -819,8 +816,8 @@ seq_check_only(const seq_options *o)
 	} else {
 		seq_check_print(&check, false, stdout);
 	}
-	PQclear(check.res);
-	PQfinish(dst);
+	seq_check_free(&check);
+	pg_finish(dst);
 	return result;
 }
 
@@ -885,7 +882,7 @@ seq_sync(const seq_options *o)
 	 * document up to the check, in memory.  Nothing reaches stdout unless
 	 * the check succeeds.
 	 */
-	ok = seq_check_send(dst, o->dry_run ? &plan : NULL);
+	ok = seq_check_send(dst, o->dry_run ? &plan : NULL, &check);
 	if (ok) {
 		if (o->json) {
 			doc = open_memstream(&doc_text, &doc_len);
@@ -924,14 +921,14 @@ done:
 		fclose(doc);
 	free(doc_text);
 	table_free(t);
-	PQclear(check.res);
+	seq_check_free(&check);
 	seq_plan_free(&plan);
 	seq_set_free(&sset);
 	seq_set_free(&dset);
 	free(src_role);
 	free(dst_role);
-	PQfinish(src);
-	PQfinish(dst);
+	pg_finish(src);
+	pg_finish(dst);
 	return result;
 }
 
@@ -945,38 +942,29 @@ cmd_seq(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
 	};
 	seq_options o;
-	int c, i;
+	int c;
 
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			seq_help();
-			return RESULT_OK;
-		}
+	if (cli_help_or_version(argc, argv, seq_help))
+		return RESULT_OK;
 	memset(&o, 0, sizeof(o));
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "nh", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "n", longopts)) != -1) {
 		switch (c) {
 			case 's':
-				if (!parse_long(optarg, &o.shift) || o.shift < 0) {
-					log_error("--shift takes a whole number >= 0, not \"%s\"", optarg);
-					return usage_error("seq ");
-				}
+				if (!parse_long(optarg, &o.shift) || o.shift < 0)
+					return cli_usage("--shift takes a whole number >= 0, not \"%s\"", optarg);
 				break;
 			case 'n': o.dry_run = true; break;
 			case 'c': o.check_only = true; break;
 			case 'j': o.json = true; break;
 			case 'S': o.src = optarg; break;
 			case 'D': o.dst = optarg; break;
-			default: return usage_error("seq ");
+			default: return cli_usage(NULL);
 		}
 	}
-	if (optind < argc) {
-		log_error("unexpected argument \"%s\"", argv[optind]);
-		return usage_error("seq ");
-	}
-	if (o.check_only && (o.dry_run || o.shift)) {
-		log_error("--check only checks DST; it takes no --dry-run or --shift");
-		return usage_error("seq ");
-	}
+	if (optind < argc)
+		return cli_usage("unexpected argument \"%s\"", argv[optind]);
+	if (o.check_only && (o.dry_run || o.shift))
+		return cli_usage("--check only checks DST; it takes no --dry-run or --shift");
+	pg_catch_interrupts();
 	return o.check_only ? seq_check_only(&o) : seq_sync(&o);
 }

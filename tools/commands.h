@@ -1,6 +1,6 @@
 /*
- * The subcommands of migkit.  Each lives in its own file and exports one
- * entry point; migkit.c holds the table that dispatches to them.
+ * The subcommands of migkit.  Each lives in its own file, cmd_NAME.c, and
+ * exports one entry point; migkit.c holds the table that dispatches to them.
  */
 #ifndef MIGKIT_COMMANDS_H
 #define MIGKIT_COMMANDS_H
@@ -12,8 +12,5 @@ result_t cmd_render(int argc, char **argv);
 result_t cmd_seq(int argc, char **argv);
 result_t cmd_diff(int argc, char **argv);
 result_t cmd_progress(int argc, char **argv);
-
-/* Prints the standard hint after a usage error and returns RESULT_ERROR. */
-result_t usage_error(const char *cmd);
 
 #endif

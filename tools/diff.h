@@ -1,8 +1,10 @@
 /*
  * migkit diff, shared between its files: what a run compares (tables and
  * sequences as each side has them), how (count, estimate, checksum), and
- * what it found.  diff.c parses options and prints, diff_catalog.c reads
- * both catalogs, diff_compare.c runs the comparisons on both servers at once.
+ * what it found.  cmd_diff.c parses the options and runs the steps,
+ * diff_pool.c holds the connections, diff_catalog.c reads both catalogs,
+ * diff_hash.c builds the row hash, diff_compare.c runs the comparisons on
+ * both servers at once, diff_report.c prints the verdict.
  */
 #ifndef MIGKIT_DIFF_H
 #define MIGKIT_DIFF_H
@@ -12,9 +14,12 @@
 
 #include <libpq-fe.h>
 
+#include "lag.h"
 #include "util.h"
 
 enum { SRC = 0, DST = 1 };
+
+#define DIFF_MAX_JOBS 64 /* connections per side */
 
 typedef enum { MODE_COUNT, MODE_ESTIMATE, MODE_CHECKSUM } diff_mode;
 
@@ -22,9 +27,10 @@ typedef enum {
 	TS_PENDING, /* still being compared */
 	TS_EQUAL,
 	TS_DIFFERENT,
-	TS_MISSING, /* on one side only */
-	TS_UNKNOWN, /* --estimate without statistics */
-	TS_AHEAD,   /* a sequence whose DST value is past SRC's */
+	TS_MISSING,        /* on one side only */
+	TS_NOT_REPLICATED, /* in the migration's set, not in the publication or the subscription */
+	TS_UNKNOWN,        /* --estimate without statistics */
+	TS_AHEAD,          /* a sequence whose DST value is past SRC's */
 	TS_ERROR,
 	TS_NSTATUS
 } table_status;
@@ -32,8 +38,7 @@ typedef enum {
 typedef struct diff_options {
 	diff_mode mode;
 	int jobs;
-	char **patterns; /* --table globs on schema.table */
-	int npatterns;
+	char *pick; /* --table globs on schema.table, as a JSON array; NULL: all */
 	int retries;
 	double delay; /* seconds between re-checks */
 	bool json;
@@ -59,8 +64,9 @@ typedef struct diff_table {
 	char *schema;
 	char *name;
 	char *display; /* schema.name, each part quoted when needed */
-	bool compared; /* in the migration's set (else only seen on SRC) */
 	char *src_oid;
+	bool published;  /* in the publication on SRC (when it exists) */
+	bool subscribed; /* in the subscription on DST (when it exists) */
 	side_table side[2];
 
 	/* From SRC's catalog: how a row is hashed and located. */
@@ -102,15 +108,6 @@ typedef struct diff_sequence {
 	table_status status;
 } diff_sequence;
 
-/* How far DST's subscription was behind SRC's WAL at one moment. */
-typedef struct lag_sample {
-	bool known;
-	char *src_lsn;
-	char *dst_lsn;
-	const char *source; /* where dst_lsn came from */
-	long long bytes;
-} lag_sample;
-
 typedef struct diff_run {
 	diff_options *opt;
 	PGconn **conns[2]; /* up to opt->jobs connections per side */
@@ -119,8 +116,11 @@ typedef struct diff_run {
 	int ntables;
 	diff_sequence **seqs;
 	int nseqs;
-	bool used_publication;
-	char *publication;
+	char *publication;  /* the publication on SRC, when it exists */
+	char *subscription; /* the subscription on DST, when it exists */
+	char *not_checked;  /* why replication of the tables was not checked */
+	char *subid;        /* the subscription's oid on DST */
+	char *slot;         /* its slot on SRC, whose lag is measured */
 	lag_sample lag_start;
 	lag_sample lag_end;
 	double started;
@@ -130,19 +130,22 @@ typedef struct diff_run {
 
 extern const char *const side_name[2];
 
-/* diff.c */
-bool diff_connect(diff_run *run, int n);
+/* diff_pool.c: up to n connections per side, opened at once. */
+bool diff_pool_open(diff_run *run, int n);
+void diff_pool_close(diff_run *run);
 
 /* diff_catalog.c */
 bool diff_load_catalog(diff_run *run);
 void diff_measure_lag(diff_run *run, lag_sample *lag);
-bool diff_session_setup(PGconn *conn, const char *side);
 void diff_table_free(diff_table *t);
 void diff_sequence_free(diff_sequence *s);
-void lag_sample_clear(lag_sample *lag);
-bool glob_match(const char *pattern, const char *text);
 
 /* diff_compare.c */
 bool diff_compare_tables(diff_run *run);
+
+/* diff_report.c */
+result_t diff_verdict(const diff_run *run);
+void diff_print_text(const diff_run *run, result_t verdict);
+void diff_print_json(const diff_run *run, result_t verdict);
 
 #endif

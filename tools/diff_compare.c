@@ -20,9 +20,7 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <math.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,7 +88,7 @@ keys_from_row(const PGresult *res, int row, int n)
 	int i;
 
 	for (i = 0; i < n; i++)
-		keys[i] = xstrdup(PQgetvalue(res, row, i));
+		keys[i] = xstrdup(PQgetvalue(res, row, i)); /* the key columns come first */
 	return keys;
 }
 
@@ -290,12 +288,14 @@ task_sql(const compare *cmp, const task *tk, int side, const char **params, int 
 	switch (tk->kind) {
 		case TK_WHOLE:
 			if (cmp->run->opt->mode == MODE_COUNT)
-				sb_printf(&sql, "select count(*), '' from %s", t->from[side]);
+				sb_printf(&sql, "select count(*) as n, '' as h from %s", t->from[side]);
 			else
-				sb_printf(&sql, "select count(*), coalesce(sum(%s), 0) from %s", t->hash_expr, t->from[side]);
+				sb_printf(&sql, "select count(*) as n, coalesce(sum(%s), 0) as h from %s", t->hash_expr,
+						  t->from[side]);
 			break;
 		case TK_RANGE:
-			sb_printf(&sql, "select count(*), coalesce(sum(%s), 0) from %s", t->hash_expr, t->from[side]);
+			sb_printf(&sql, "select count(*) as n, coalesce(sum(%s), 0) as h from %s", t->hash_expr,
+					  t->from[side]);
 			append_range(&sql, tk, params, np);
 			break;
 		case TK_SAMPLE: {
@@ -316,7 +316,7 @@ task_sql(const compare *cmp, const task *tk, int side, const char **params, int 
 			params[*np] = numbuf;
 			sb_printf(&sql, " order by %s offset $%d limit 1", t->key_list, ++*np);
 			break;
-		case TK_ONE_SIDE: sb_printf(&sql, "select count(*) from %s", t->from[side]); break;
+		case TK_ONE_SIDE: sb_printf(&sql, "select count(*) as n from %s", t->from[side]); break;
 		case TK_LEAF:
 			sb_printf(&sql, "select %s, %s from %s", t->key_list, t->hash_expr, t->from[side]);
 			append_range(&sql, tk, params, np);
@@ -364,8 +364,9 @@ answers_equal(PGresult *res[2], long long count[2])
 	int s;
 
 	for (s = 0; s < 2; s++)
-		count[s] = atoll(PQgetvalue(res[s], 0, 0));
-	return count[SRC] == count[DST] && strcmp(PQgetvalue(res[SRC], 0, 1), PQgetvalue(res[DST], 0, 1)) == 0;
+		count[s] = pg_int(res[s], 0, pg_col(res[s], "n"));
+	return count[SRC] == count[DST] && strcmp(pg_text(res[SRC], 0, pg_col(res[SRC], "h")),
+											  pg_text(res[DST], 0, pg_col(res[DST], "h"))) == 0;
 }
 
 static void
@@ -418,7 +419,8 @@ done_whole(compare *cmp, task *tk, PGresult *res[2])
 		retry_later(cmp, tk);
 		return;
 	}
-	t->status = TS_DIFFERENT;
+	if (t->status == TS_PENDING)
+		t->status = TS_DIFFERENT;
 }
 
 static void
@@ -467,7 +469,7 @@ add_workers(compare *cmp)
 
 	if (cmp->nworkers >= run->opt->jobs)
 		return;
-	if (!diff_connect(run, run->opt->jobs)) {
+	if (!diff_pool_open(run, run->opt->jobs)) {
 		cmp->lost = true;
 		cmp->why = "not compared: more connections would not open (see the error above)";
 		return;
@@ -627,7 +629,7 @@ worker_finish(compare *cmp, worker *w)
 			case TK_MIDPOINT: done_midpoint(cmp, tk, w->res[tk->side]); break;
 			case TK_LEAF: done_leaf(tk, w->res); break;
 			case TK_ONE_SIDE:
-				t->rows[tk->side] = atoll(PQgetvalue(w->res[tk->side], 0, 0));
+				t->rows[tk->side] = pg_int(w->res[tk->side], 0, pg_col(w->res[tk->side], "n"));
 				t->rows_known = true;
 				break;
 		}
@@ -675,27 +677,31 @@ worker_read(compare *cmp, worker *w, int s)
 	return true;
 }
 
+/* When the next queued task may start (only re-checks wait); INFINITY when none is queued. */
 static double
-earliest_due(const compare *cmp)
+earliest_due(const compare *cmp, double now)
 {
 	const task *tk;
 	double when = INFINITY;
 
-	for (tk = cmp->queue; tk; tk = tk->next)
+	for (tk = cmp->queue; tk; tk = tk->next) {
+		if (tk->not_before <= now)
+			return now;
 		if (tk->not_before < when)
 			when = tk->not_before;
+	}
 	return when;
 }
 
 static bool
 run_loop(compare *cmp)
 {
-	struct pollfd *fds = xcalloc((size_t) cmp->run->opt->jobs * 2, sizeof(struct pollfd));
-	int *fd_worker = xcalloc((size_t) cmp->run->opt->jobs * 2, sizeof(int));
+	pg_pollitem *items = xcalloc((size_t) cmp->run->opt->jobs * 2, sizeof(pg_pollitem));
+	int *item_worker = xcalloc((size_t) cmp->run->opt->jobs * 2, sizeof(int));
 
 	while (!cmp->lost) {
 		double now = now_seconds(), due;
-		int i, s, nfds = 0, idle = 0, timeout;
+		int i, s, n = 0, idle = 0, ready;
 
 		for (i = 0; i < cmp->nworkers && !cmp->lost; i++) {
 			worker *w = &cmp->workers[i];
@@ -721,34 +727,32 @@ run_loop(compare *cmp)
 		for (i = 0; i < cmp->nworkers; i++)
 			for (s = 0; s < 2; s++)
 				if (cmp->workers[i].busy[s]) {
-					fds[nfds].fd = PQsocket(cmp->workers[i].conn[s]);
-					fds[nfds].events = POLLIN;
-					fds[nfds].revents = 0;
-					fd_worker[nfds++] = i * 2 + s;
+					items[n].conn = cmp->workers[i].conn[s];
+					items[n].write = false;
+					item_worker[n++] = i * 2 + s;
 				}
-		due = earliest_due(cmp);
-		if (nfds == 0 && due == INFINITY)
+		/* Only with a worker idle does a queued re-check's time matter. */
+		due = idle > 0 ? earliest_due(cmp, now) : INFINITY;
+		if (n == 0 && due == INFINITY)
 			break; /* nothing running, nothing queued */
-		timeout = -1;
-		if (idle > 0 && due != INFINITY)
-			timeout = due <= now ? 0 : (int) ceil((due - now) * 1000);
-		if (poll(fds, (nfds_t) nfds, timeout) < 0 && errno != EINTR) {
-			log_error("poll failed: %s", strerror(errno));
+		ready = pg_poll(items, n, due == INFINITY ? -1 : fmax(0, due - now));
+		if (ready < 0) {
 			cmp->lost = true;
+			cmp->why = "not compared: interrupted";
 			break;
 		}
-		for (i = 0; i < nfds; i++) {
-			worker *w = &cmp->workers[fd_worker[i] / 2];
+		for (i = 0; i < n; i++) {
+			worker *w = &cmp->workers[item_worker[i] / 2];
 
-			s = fd_worker[i] % 2;
-			if (fds[i].revents == 0)
+			s = item_worker[i] % 2;
+			if (!items[i].ready)
 				continue;
 			if (worker_read(cmp, w, s) && !w->busy[SRC] && !w->busy[DST])
 				worker_finish(cmp, w);
 		}
 	}
-	free(fds);
-	free(fd_worker);
+	free(items);
+	free(item_worker);
 	return !cmp->lost;
 }
 
@@ -809,7 +813,7 @@ diff_compare_tables(diff_run *run)
 			enqueue(&cmp, tk, false);
 			continue;
 		}
-		if (t->status != TS_PENDING)
+		if (t->status != TS_PENDING && t->status != TS_NOT_REPLICATED)
 			continue;
 		if (run->opt->mode == MODE_CHECKSUM && t->nkeys > 0) {
 			/* The whole key space is the first range. */

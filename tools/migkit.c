@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "util.h"
 
@@ -37,13 +38,6 @@ help(void)
 	printf("Exit status: 0 done, 1 a negative answer (differences, not in sync), 2 error.\n");
 }
 
-result_t
-usage_error(const char *cmd)
-{
-	fprintf(stderr, "Try \"migkit %s--help\" for more information.\n", cmd ? cmd : "");
-	return RESULT_ERROR;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -51,8 +45,7 @@ main(int argc, char **argv)
 	static char name[64];
 
 	if (argc < 2) {
-		fprintf(stderr, "migkit: error: no command given\n");
-		usage_error(NULL);
+		cli_usage("no command given");
 		return EXIT_TROUBLE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
@@ -74,7 +67,6 @@ main(int argc, char **argv)
 			}
 		}
 	}
-	fprintf(stderr, "migkit: error: unknown command \"%s\"\n", argv[1]);
-	usage_error(NULL);
+	cli_usage("unknown command \"%s\"", argv[1]);
 	return EXIT_TROUBLE;
 }

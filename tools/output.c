@@ -7,10 +7,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
 #include "output.h"
+#include "quote.h"
 
 bool
 out_is_tty(FILE *out)
@@ -87,7 +89,7 @@ table_add_row(table *t, const char *const *cells)
 	}
 	row = xcalloc((size_t) t->ncols, sizeof(char *));
 	for (i = 0; i < t->ncols; i++)
-		row[i] = xstrdup(cells[i] ? cells[i] : "");
+		row[i] = display_text(cells[i]); /* a cell may hold text from the data */
 	t->rows[t->nrows++] = row;
 }
 
@@ -178,24 +180,12 @@ json_init(json *j, FILE *out)
 static void
 json_write_string(FILE *out, const char *s)
 {
-	const unsigned char *p;
+	strbuf sb;
 
-	fputc('"', out);
-	for (p = (const unsigned char *) s; *p; p++) {
-		switch (*p) {
-			case '"': fputs("\\\"", out); break;
-			case '\\': fputs("\\\\", out); break;
-			case '\n': fputs("\\n", out); break;
-			case '\r': fputs("\\r", out); break;
-			case '\t': fputs("\\t", out); break;
-			default:
-				if (*p < 0x20)
-					fprintf(out, "\\u%04x", *p);
-				else
-					fputc(*p, out);
-		}
-	}
-	fputc('"', out);
+	sb_init(&sb);
+	json_quote(&sb, s);
+	fputs(sb.data, out);
+	sb_free(&sb);
 }
 
 static void
@@ -370,5 +360,29 @@ format_duration(double seconds, char *buf, size_t size)
 		s = (long) seconds;
 		snprintf(buf, size, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
 	}
+	return buf;
+}
+
+const char *
+format_seconds(double seconds, char *buf, size_t size)
+{
+	if (!isnan(seconds) && seconds < 1)
+		snprintf(buf, size, "%.0f ms", seconds * 1000);
+	else
+		format_duration(seconds, buf, size);
+	return buf;
+}
+
+const char *
+format_timestamp(double epoch, char *buf, size_t size)
+{
+	long long us = llround(epoch * 1e6);
+	time_t t = (time_t) (us / 1000000);
+	struct tm tm;
+	char base[32];
+
+	gmtime_r(&t, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, size, "%s.%06lldZ", base, us % 1000000);
 	return buf;
 }

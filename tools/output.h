@@ -19,7 +19,7 @@ typedef struct table table;
 table *table_new(int ncols, const char *const *headers);
 /* Right-align a column (numbers). */
 void table_align_right(table *t, int col);
-/* Adds a row; cells are copied, NULL prints as empty. */
+/* Adds a row; cells are copied (escaped for a terminal, see display_quote), NULL prints as empty. */
 void table_add_row(table *t, const char *const *cells);
 void table_print(const table *t, FILE *out);
 void table_free(table *t);
@@ -50,5 +50,9 @@ void json_finish(json *j);
 const char *format_bytes(double bytes, char *buf, size_t size);
 /* Formats seconds as "1h02m", "3m05s", "12.4s". */
 const char *format_duration(double seconds, char *buf, size_t size);
+/* Formats seconds as "350 ms" under a second, else as format_duration. */
+const char *format_seconds(double seconds, char *buf, size_t size);
+/* Formats an epoch as an ISO 8601 UTC timestamp with microseconds. */
+const char *format_timestamp(double epoch, char *buf, size_t size);
 
 #endif

@@ -1,15 +1,170 @@
 /*
- * Connection and query helpers shared by the C subcommands.
+ * Connections and queries (see pg.h).  Every query is sent asynchronously
+ * and waited for with poll(2) over the connection's socket and a pipe the
+ * signal handler writes to, so that Ctrl-C always reaches the program: the
+ * queries still running on the servers are then cancelled, not left behind.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/select.h>
-#include <sys/time.h>
+#include <unistd.h>
 
-#include "util.h"
 #include "pg.h"
+#include "util.h"
+
+/* Every connection open, for the cancellation on an interrupt. */
+static PGconn **open_conns;
+static int nopen, capopen;
+
+static volatile sig_atomic_t interrupted;
+static int wake_pipe[2] = {-1, -1};
+static bool cancelled;
+
+static void
+on_interrupt(int sig)
+{
+	int saved = errno;
+
+	interrupted = sig;
+	if (wake_pipe[1] >= 0)
+		(void) !write(wake_pipe[1], "x", 1);
+	errno = saved;
+}
+
+void
+pg_catch_interrupts(void)
+{
+	struct sigaction sa;
+
+	if (wake_pipe[0] < 0 && pipe(wake_pipe) == 0) {
+		fcntl(wake_pipe[0], F_SETFL, O_NONBLOCK);
+		fcntl(wake_pipe[1], F_SETFL, O_NONBLOCK);
+		fcntl(wake_pipe[0], F_SETFD, FD_CLOEXEC);
+		fcntl(wake_pipe[1], F_SETFD, FD_CLOEXEC);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C ends the program */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+bool
+pg_interrupted(void)
+{
+	return interrupted != 0;
+}
+
+static void
+register_conn(PGconn *conn)
+{
+	if (nopen == capopen) {
+		capopen = capopen ? capopen * 2 : 16;
+		open_conns = xrealloc(open_conns, (size_t) capopen * sizeof(PGconn *));
+	}
+	open_conns[nopen++] = conn;
+}
+
+void
+pg_finish(PGconn *conn)
+{
+	int i;
+
+	if (conn == NULL)
+		return;
+	for (i = 0; i < nopen; i++)
+		if (open_conns[i] == conn) {
+			open_conns[i] = open_conns[--nopen];
+			break;
+		}
+	if (nopen == 0) {
+		free(open_conns);
+		open_conns = NULL;
+		capopen = 0;
+	}
+	PQfinish(conn);
+}
+
+/*
+ * Cancels the query running on each open connection (once): the servers
+ * stop their work instead of finishing it for a client that is gone.
+ * Silent when nothing was waited for (a pause between refreshes).
+ */
+static void
+cancel_running(bool waiting)
+{
+	int i, n = 0;
+
+	if (cancelled)
+		return;
+	cancelled = true;
+	for (i = 0; i < nopen; i++) {
+		PGcancel *c;
+		char err[256];
+
+		if (PQstatus(open_conns[i]) != CONNECTION_OK || PQtransactionStatus(open_conns[i]) != PQTRANS_ACTIVE)
+			continue;
+		c = PQgetCancel(open_conns[i]);
+		if (c && PQcancel(c, err, sizeof(err)))
+			n++;
+		PQfreeCancel(c);
+	}
+	if (waiting || n > 0)
+		log_error("interrupted%s", n ? ": the queries still running on the servers were cancelled" : "");
+}
+
+int
+pg_poll(pg_pollitem *items, int n, double timeout)
+{
+	struct pollfd *fds = xcalloc((size_t) n + 1, sizeof(struct pollfd));
+	double deadline = timeout >= 0 ? now_seconds() + timeout : INFINITY;
+	int i, ready = -1;
+
+	for (;;) {
+		double left = deadline - now_seconds();
+		int r;
+
+		if (interrupted) {
+			cancel_running(n > 0);
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			fds[i].fd = PQsocket(items[i].conn);
+			fds[i].events = items[i].write ? POLLOUT : POLLIN;
+			fds[i].revents = 0;
+			items[i].ready = false;
+		}
+		fds[n].fd = wake_pipe[0];
+		fds[n].events = POLLIN;
+		fds[n].revents = 0;
+		r = poll(fds, (nfds_t) n + 1, left == INFINITY ? -1 : left <= 0 ? 0 : (int) ceil(left * 1000));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			log_error("cannot wait for the servers: %s", strerror(errno));
+			break;
+		}
+		if (interrupted)
+			continue;
+		ready = 0;
+		for (i = 0; i < n; i++)
+			if (fds[i].revents != 0) {
+				items[i].ready = true;
+				ready++;
+			}
+		if (ready > 0 || now_seconds() >= deadline)
+			break;
+	}
+	free(fds);
+	return ready;
+}
 
 static const char *
 side_env(const char *side)
@@ -75,12 +230,13 @@ pg_connect_start(const char *side, const char *conninfo)
 		PQfinish(conn);
 		return NULL;
 	}
+	register_conn(conn);
 	return conn;
 }
 
 /*
  * Seconds a non-blocking connection may take: libpq applies connect_timeout
- * only to blocking connections, so the wait loop applies it itself (from the
+ * only to blocking connections, so the wait applies it itself (from the
  * conninfo or PGCONNECT_TIMEOUT), and never waits forever (default 30 s).
  */
 static double
@@ -104,27 +260,20 @@ pg_connect_wait(const char *side, PGconn *conn)
 	double deadline = now_seconds() + timeout;
 
 	for (;;) {
-		fd_set fds;
-		int sock = PQsocket(conn), n;
-		double left = deadline - now_seconds();
-		struct timeval tv;
+		pg_pollitem item = {conn, st == PGRES_POLLING_WRITING, false};
+		int n;
 
 		if (st == PGRES_POLLING_OK)
 			return true;
-		if (st == PGRES_POLLING_FAILED || sock < 0)
+		if (st == PGRES_POLLING_FAILED || PQsocket(conn) < 0)
 			break;
-		if (left <= 0) {
+		if (now_seconds() >= deadline) {
 			log_error("cannot connect to %s: no answer within %.0f s (connect_timeout)", side, timeout);
 			return false;
 		}
-		tv.tv_sec = (time_t) left;
-		tv.tv_usec = (suseconds_t) ((left - (double) tv.tv_sec) * 1e6);
-		FD_ZERO(&fds);
-		FD_SET(sock, &fds);
-		n = select(sock + 1, st == PGRES_POLLING_READING ? &fds : NULL,
-				   st == PGRES_POLLING_WRITING ? &fds : NULL, NULL, &tv);
+		n = pg_poll(&item, 1, deadline - now_seconds());
 		if (n < 0)
-			break;
+			return false;
 		if (n == 0)
 			continue;
 		st = PQconnectPoll(conn);
@@ -136,15 +285,10 @@ pg_connect_wait(const char *side, PGconn *conn)
 PGconn *
 pg_connect(const char *side, const char *conninfo)
 {
-	const char *values[] = {conninfo, NULL, "migkit", NULL};
-	PGconn *conn;
+	PGconn *conn = pg_connect_start(side, conninfo);
 
-	if (conninfo == NULL)
-		return NULL;
-	conn = PQconnectdbParams(conn_keywords, values, 1);
-	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
-		log_error("cannot connect to %s: %s", side, conn ? pg_error_line(conn) : "out of memory");
-		PQfinish(conn);
+	if (conn && !pg_connect_wait(side, conn)) {
+		pg_finish(conn);
 		return NULL;
 	}
 	return conn;
@@ -163,35 +307,13 @@ log_query_error(const char *side, PGresult *res, PGconn *conn, const char *sql)
 {
 	const char *msg = res ? PQresultErrorMessage(res) : NULL;
 
+	if (interrupted)
+		return; /* the cancellation is the reason; it was said */
 	if (msg == NULL || *msg == '\0')
 		msg = PQerrorMessage(conn);
 	log_error("query on %s failed: %s", side, one_line(msg));
 	if (sql)
 		log_error("the query was: %s", one_line(sql));
-}
-
-PGresult *
-pg_query(PGconn *conn, const char *side, const char *sql, int nparams, const char *const *params)
-{
-	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
-
-	if (res == NULL || !result_ok(res)) {
-		log_query_error(side, res, conn, sql);
-		PQclear(res);
-		return NULL;
-	}
-	return res;
-}
-
-bool
-pg_exec(PGconn *conn, const char *side, const char *sql, int nparams, const char *const *params)
-{
-	PGresult *res = pg_query(conn, side, sql, nparams, params);
-
-	if (res == NULL)
-		return false;
-	PQclear(res);
-	return true;
 }
 
 bool
@@ -204,17 +326,37 @@ pg_send(PGconn *conn, const char *side, const char *sql, int nparams, const char
 	return true;
 }
 
-PGresult *
-pg_receive(PGconn *conn, const char *side, const char *sql)
+/* Reads what has arrived; false (logged) when the connection is lost. */
+static bool
+consume(PGconn *conn, const char *side)
+{
+	if (PQconsumeInput(conn))
+		return true;
+	if (!interrupted)
+		log_error("lost the connection to %s: %s", side, pg_error_line(conn));
+	return false;
+}
+
+/* Collects the results of a query whose answer is complete (not busy). */
+static PGresult *
+collect(PGconn *conn, const char *side, const char *sql, const char *const *expected, char *code)
 {
 	PGresult *res, *last = NULL;
 	bool failed = false;
 
+	if (code)
+		code[0] = '\0';
 	while ((res = PQgetResult(conn)) != NULL) {
-		if (!result_ok(res)) {
-			if (!failed)
-				log_query_error(side, res, conn, sql);
+		if (!result_ok(res) && !failed) {
+			const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+			const char *const *e;
+
 			failed = true;
+			for (e = expected; state && e && *e; e++)
+				if (strcmp(state, *e) == 0)
+					snprintf(code, 6, "%s", state);
+			if (code == NULL || code[0] == '\0')
+				log_query_error(side, res, conn, sql);
 		}
 		PQclear(last);
 		last = res;
@@ -228,12 +370,165 @@ pg_receive(PGconn *conn, const char *side, const char *sql)
 	return last;
 }
 
-const char *
-pg_value(const PGresult *res, int row, int col)
+/* Waits until the answer to what was sent on conn is complete. */
+static bool
+wait_answer(PGconn *conn, const char *side)
 {
-	if (PQgetisnull(res, row, col))
+	for (;;) {
+		pg_pollitem item = {conn, false, false};
+
+		if (!consume(conn, side))
+			return false;
+		if (!PQisBusy(conn))
+			return true;
+		if (pg_poll(&item, 1, -1) < 0)
+			return false;
+	}
+}
+
+PGresult *
+pg_receive(PGconn *conn, const char *side, const char *sql)
+{
+	if (!wait_answer(conn, side))
+		return NULL;
+	return collect(conn, side, sql, NULL, NULL);
+}
+
+PGresult *
+pg_receive_expect(PGconn *conn, const char *side, const char *sql, const char *const *expected, char code[6])
+{
+	code[0] = '\0';
+	if (!wait_answer(conn, side))
+		return NULL;
+	return collect(conn, side, sql, expected, code);
+}
+
+PGresult *
+pg_query(PGconn *conn, const char *side, const char *sql, int nparams, const char *const *params)
+{
+	if (!pg_send(conn, side, sql, nparams, params))
+		return NULL;
+	return pg_receive(conn, side, sql);
+}
+
+bool
+pg_exec(PGconn *conn, const char *side, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res = pg_query(conn, side, sql, nparams, params);
+
+	PQclear(res);
+	return res != NULL;
+}
+
+bool
+pg_query_all(pg_request *req, int n, void (*arrived)(pg_request *, void *), void *arg)
+{
+	pg_pollitem *items = xcalloc((size_t) n + 1, sizeof(pg_pollitem));
+	int *which = xcalloc((size_t) n + 1, sizeof(int));
+	bool *pending = xcalloc((size_t) n + 1, sizeof(bool));
+	bool ok = true;
+	int i, left = 0;
+
+	for (i = 0; i < n; i++) {
+		req[i].res = NULL;
+		if (req[i].sql == NULL)
+			continue;
+		if (pg_send(req[i].conn, req[i].side, req[i].sql, req[i].nparams, req[i].params)) {
+			pending[i] = true;
+			left++;
+		} else
+			ok = false;
+	}
+	while (left > 0) {
+		int k = 0;
+
+		for (i = 0; i < n; i++) {
+			if (!pending[i])
+				continue;
+			if (!consume(req[i].conn, req[i].side)) {
+				pending[i] = false;
+				left--;
+				ok = false;
+				continue;
+			}
+			if (PQisBusy(req[i].conn)) {
+				items[k].conn = req[i].conn;
+				items[k].write = false;
+				which[k++] = i;
+				continue;
+			}
+			pending[i] = false;
+			left--;
+			req[i].res = collect(req[i].conn, req[i].side, req[i].sql, NULL, NULL);
+			if (req[i].res == NULL)
+				ok = false;
+			else if (arrived && ok)
+				arrived(&req[i], arg);
+		}
+		if (k > 0 && pg_poll(items, k, -1) < 0) {
+			ok = false;
+			break;
+		}
+	}
+	if (!ok)
+		for (i = 0; i < n; i++) {
+			PQclear(req[i].res);
+			req[i].res = NULL;
+		}
+	free(items);
+	free(which);
+	free(pending);
+	return ok;
+}
+
+int
+pg_col(const PGresult *res, const char *name)
+{
+	int c = PQfnumber(res, name);
+
+	if (c < 0)
+		log_error("internal error: the query has no column \"%s\"", name);
+	return c;
+}
+
+const char *
+pg_text(const PGresult *res, int row, int col)
+{
+	if (col < 0 || row < 0 || row >= PQntuples(res) || PQgetisnull(res, row, col))
 		return NULL;
 	return PQgetvalue(res, row, col);
+}
+
+char *
+pg_dup(const PGresult *res, int row, int col)
+{
+	const char *v = pg_text(res, row, col);
+
+	return v ? xstrdup(v) : NULL;
+}
+
+bool
+pg_bool(const PGresult *res, int row, int col)
+{
+	const char *v = pg_text(res, row, col);
+
+	return v && v[0] == 't';
+}
+
+long long
+pg_int(const PGresult *res, int row, int col)
+{
+	const char *v = pg_text(res, row, col);
+
+	return v ? strtoll(v, NULL, 10) : 0;
+}
+
+double
+pg_num(const PGresult *res, int row, int col)
+{
+	const char *v = pg_text(res, row, col);
+
+	return v ? strtod(v, NULL) : NAN;
 }
 
 char *

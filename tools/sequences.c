@@ -3,43 +3,107 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
+
 #include "sequences.h"
+#include "sql.h"
+#include "util.h"
+
+const char *
+sequences_materialized(int server_version)
+{
+	return server_version >= 120000 ? "materialized " : "";
+}
+
+char *
+sequences_with_relations(int server_version)
+{
+	static const char *const vars[] = {"include", "exclude", "pick", NULL};
+	char *rel = sql_load("relations", server_version, vars), *q;
+
+	if (rel == NULL)
+		return NULL;
+	/* The include, exclude and pick lists do not apply to sequences. */
+	q = xasprintf("with rel as %s(\nselect * from (%s) r where r.relkind = 'S'\n)",
+				  sequences_materialized(server_version), rel);
+	free(rel);
+	return q;
+}
 
 /*
- * Every sequence's exact last_value and is_called, with its increment and
- * bounds (columns: enum seqcol).
- * pg_sequence_last_value() is the cheapest read there is (opening each
- * sequence relation is most of its cost), but it returns NULL when
- * is_called is false (a never-used sequence, or setval(s, v, false)).
- * Those rows alone are read again by generated SELECTs, 50 to a UNION ALL
- * run through one query_to_xml(): still one query, no object created on
- * the server, and about 60 us per sequence where a query_to_xml() each
- * costs 110 (a much longer UNION ALL costs more again: its planning grows
- * faster than linearly).
+ * The catalog part, then the values: pg_sequence_last_value() is the
+ * cheapest read there is (opening each sequence relation is most of its
+ * cost), but it returns NULL when is_called is false (a never-used
+ * sequence, or setval(s, v, false)).  With exact, those rows alone are read
+ * again by generated SELECTs, 50 to a UNION ALL run through one
+ * query_to_xml(): still one query, no object created on the server, and
+ * about 60 us per sequence where a query_to_xml() each costs 110 (a much
+ * longer UNION ALL costs more again: its planning grows faster than
+ * linearly).  Materialized CTEs make each function run once per sequence;
+ * CASE keeps the reads away from unreadable ones.
  */
-const char sequences_read_sql[] = SEQUENCES_CATALOG_CTE
-	", fast as materialized (\n"
-	"  select s.*, case when s.readable then pg_catalog.pg_sequence_last_value(s.oid) end as lv\n"
-	"    from s\n"
-	"), chunk as (\n"
-	"  select pg_catalog.query_to_xml(pg_catalog.string_agg(pg_catalog.format(\n"
-	"           'select %s as o, last_value as v, is_called as c from %s', f.oid, f.qualified), ' union all '),\n"
-	"           false, false, '') as x\n"
-	"    from (select f.oid, f.qualified, pg_catalog.row_number() over () / 50 as n\n"
-	"            from fast f where f.readable and f.lv is null) f\n"
-	"   group by f.n\n"
-	"), slow as (\n"
-	"  select r.o::pg_catalog.oid as oid, r.v::pg_catalog.int8 as v, r.c::pg_catalog.bool as c\n"
-	"    from chunk,\n"
-	"         rows from (pg_catalog.unnest(pg_catalog.xpath('/table/row/o/text()', chunk.x)::pg_catalog.text[]),\n"
-	"                    pg_catalog.unnest(pg_catalog.xpath('/table/row/v/text()', chunk.x)::pg_catalog.text[]),\n"
-	"                    pg_catalog.unnest(pg_catalog.xpath('/table/row/c/text()', chunk.x)::pg_catalog.text[])) as r(o, v, c)\n"
-	")\n"
-	"select f.oid, f.nspname, f.relname, f.qualified, f.readable, f.writable,\n"
-	"       coalesce(f.lv, slow.v) as last_value,\n"
-	"       case when f.lv is not null then true\n"
-	"            when slow.oid is not null then slow.c\n"
-	"            when f.readable then false end as is_called,\n"
-	"       q.seqincrement, q.seqmin, q.seqmax\n"
-	"  from fast f left join slow on slow.oid = f.oid\n"
-	"  join pg_catalog.pg_sequence q on q.seqrelid = f.oid";
+char *
+sequences_read_sql(int server_version, bool exact)
+{
+	const char *m = sequences_materialized(server_version);
+	char *with = sequences_with_relations(server_version), *q;
+
+	if (with == NULL)
+		return NULL;
+	if (!exact) {
+		q = xasprintf(
+			"%s, s as %s(\n"
+			"  select r.oid, r.schema_name as nspname, r.name as relname, r.qualified, r.picked,\n"
+			"         pg_catalog.has_sequence_privilege(r.oid, 'SELECT')\n"
+			"           and pg_catalog.has_schema_privilege(r.schema_name, 'USAGE') as readable,\n"
+			"         pg_catalog.has_sequence_privilege(r.oid, 'UPDATE') as writable\n"
+			"    from rel r\n"
+			"), fast as %s(\n"
+			"  select s.*, case when s.readable then pg_catalog.pg_sequence_last_value(s.oid) end as lv\n"
+			"    from s\n"
+			")\n"
+			"select f.oid, f.nspname, f.relname, f.qualified, f.picked, f.readable, f.writable, f.lv as last_value,\n"
+			"       case when f.lv is not null then true when f.readable then false end as is_called,\n"
+			"       q.seqincrement as increment, q.seqmin as min, q.seqmax as max\n"
+			"  from fast f join pg_catalog.pg_sequence q on q.seqrelid = f.oid",
+			with, m, m);
+		free(with);
+		return q;
+	}
+	q = xasprintf(
+		"%s, s as %s(\n"
+		"  select r.oid, r.schema_name as nspname, r.name as relname, r.qualified, r.picked,\n"
+		"         pg_catalog.has_sequence_privilege(r.oid, 'SELECT')\n"
+		"           and pg_catalog.has_schema_privilege(r.schema_name, 'USAGE') as readable,\n"
+		"         pg_catalog.has_sequence_privilege(r.oid, 'UPDATE') as writable\n"
+		"    from rel r\n"
+		"), fast as %s(\n"
+		"  select s.*, case when s.readable then pg_catalog.pg_sequence_last_value(s.oid) end as lv\n"
+		"    from s\n"
+		"), chunk as (\n"
+		"  select pg_catalog.query_to_xml(pg_catalog.string_agg(pg_catalog.format(\n"
+		"           'select %%s as o, last_value as v, is_called as c from %%s', f.oid, f.qualified), ' union all '),\n"
+		"           false, false, '') as x\n"
+		"    from (select f.oid, f.qualified, pg_catalog.row_number() over () / 50 as n\n"
+		"            from fast f where f.readable and f.lv is null) f\n"
+		"   group by f.n\n"
+		"), slow as (\n"
+		"  select r.o::pg_catalog.oid as oid, r.v::pg_catalog.int8 as v, r.c::pg_catalog.bool as c\n"
+		"    from chunk,\n"
+		"         rows from (pg_catalog.unnest(pg_catalog.xpath('/table/row/o/text()', chunk.x)::pg_catalog.text[]),\n"
+		"                    pg_catalog.unnest(pg_catalog.xpath('/table/row/v/text()', chunk.x)::pg_catalog.text[]),\n"
+		"                    pg_catalog.unnest(pg_catalog.xpath('/table/row/c/text()', chunk.x)::pg_catalog.text[]))"
+		" as r(o, v, c)\n"
+		")\n"
+		"select f.oid, f.nspname, f.relname, f.qualified, f.picked, f.readable, f.writable,\n"
+		"       coalesce(f.lv, slow.v) as last_value,\n"
+		"       case when f.lv is not null then true\n"
+		"            when slow.oid is not null then slow.c\n"
+		"            when f.readable then false end as is_called,\n"
+		"       q.seqincrement as increment, q.seqmin as min, q.seqmax as max\n"
+		"  from fast f left join slow on slow.oid = f.oid\n"
+		"  join pg_catalog.pg_sequence q on q.seqrelid = f.oid",
+		with, m, m);
+	free(with);
+	return q;
+}

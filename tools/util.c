@@ -5,9 +5,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -234,6 +236,49 @@ parse_double(const char *s, double *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+bool
+parse_seconds(const char *s, double *out)
+{
+	double v;
+
+	if (!parse_double(s, &v) || v <= 0)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool
+parse_bytes(const char *s, long long *out)
+{
+	static const struct {
+		const char *unit;
+		long long factor;
+	} units[] = {
+		{"", 1}, {"B", 1}, {"kB", 1LL << 10}, {"MB", 1LL << 20}, {"GB", 1LL << 30}, {"TB", 1LL << 40},
+	};
+	char *end;
+	long long v;
+	size_t i;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0)
+		return false;
+	while (*end == ' ')
+		end++;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcasecmp(end, units[i].unit) == 0) {
+			if (v > LLONG_MAX / units[i].factor)
+				return false;
+			*out = v * units[i].factor;
+			return true;
+		}
+	}
+	return false;
 }
 
 double

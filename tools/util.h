@@ -53,6 +53,15 @@ bool parse_long(const char *s, long *out);
 /* Parses a finite decimal number (fractions allowed); false when s is not one. */
 bool parse_double(const char *s, double *out);
 
+/* Parses a number of seconds > 0, fractions allowed ("2", "0.5"); false otherwise. */
+bool parse_seconds(const char *s, double *out);
+
+/*
+ * Parses a byte count: digits with an optional unit B, kB, MB, GB or TB
+ * (1024-based, as PostgreSQL's settings; case ignored, a space allowed).
+ */
+bool parse_bytes(const char *s, long long *out);
+
 /* Monotonic clock in seconds. */
 double now_seconds(void);
 

@@ -1,0 +1,195 @@
+/*
+ * The row-hash expression of migkit diff --checksum (see diff_hash.h).
+ *
+ * It is built to cost about one function call per column (it runs over
+ * every row of both sides, so this is what --checksum costs):
+ *
+ * - a NOT NULL bigint column (often the key) is the seed, as it is;
+ * - nullable columns come in groups of up to four, each seeded with the
+ *   next: coalesce(h(a, B), hashint8extended(B, ordinal)), so a NULL still
+ *   leaves a trace of its column; the first group is seeded with the chain
+ *   so far, the others are mixed in with hashint8extended;
+ * - a boolean picks the seed of one mixing call with CASE;
+ * - every other NOT NULL column is a link: h(column, chain so far).
+ *
+ * Column order and NULLs count; the chain is cut every 50 links so the
+ * expression stays shallow.  Both sides evaluate the same expression.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "diff_hash.h"
+#include "util.h"
+
+#define GROUP_SIZE  4
+#define CHAIN_LINKS 50
+
+hash_kind
+diff_hash_kind(const char *name)
+{
+	static const struct {
+		const char *name;
+		hash_kind kind;
+	} kinds[] = {
+		{"fn", HASH_FN},     {"bool", HASH_BOOL},       {"date", HASH_DATE},
+		{"tstz", HASH_TSTZ}, {"numeric", HASH_NUMERIC}, {"text", HASH_TEXT},
+	};
+	size_t i;
+
+	for (i = 0; name && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i].name, name) == 0)
+			return kinds[i].kind;
+	return HASH_TEXT;
+}
+
+/*
+ * The hash of column c seeded with seed, NULL when the column is NULL
+ * (every function used is strict, and so is each CASE below).
+ */
+static char *
+column_hash(const hash_column *c, const char *seed)
+{
+	const char *q = c->quoted;
+
+	switch (c->kind) {
+		case HASH_FN: return xasprintf("%s(%s, %s)", c->fn, q, seed);
+		case HASH_DATE:
+			return xasprintf(
+				"pg_catalog.hashint4extended(case when pg_catalog.isfinite(%s)"
+				" then %s operator(pg_catalog.-) '2000-01-01'::pg_catalog.date"
+				" when %s operator(pg_catalog.>) '2000-01-01'::pg_catalog.date then 2147483647"
+				" when %s operator(pg_catalog.<) '2000-01-01'::pg_catalog.date then -2147483647 end, %s)",
+				q, q, q, q, seed);
+		case HASH_TSTZ:
+			return xasprintf(
+				"pg_catalog.timestamp_hash_extended(pg_catalog.timezone('00:00'::pg_catalog.interval, %s), %s)",
+				q, seed);
+		case HASH_NUMERIC:
+			return xasprintf("pg_catalog.hashint4extended(coalesce(pg_catalog.scale(%s), -1),"
+							 " pg_catalog.hash_numeric_extended(%s, %s))",
+							 q, q, seed);
+		case HASH_BOOL:
+		case HASH_TEXT: break;
+	}
+	return xasprintf("pg_catalog.hashtextextended(%s::pg_catalog.text collate pg_catalog.\"C\", %s)", q,
+					 seed);
+}
+
+/* One group of nullable columns cols[idx[0..n-1]]: innermost seed is seed. */
+static char *
+nullable_group(const hash_column *cols, const int *idx, int n, const char *seed)
+{
+	char *inner = xstrdup(seed);
+	int i;
+
+	for (i = n - 1; i >= 0; i--) {
+		const hash_column *c = &cols[idx[i]];
+		int ordinal = idx[i] + 1;
+		char *h, *next;
+
+		if (i == n - 1 && strcmp(seed, "0") == 0) {
+			char ord[16];
+
+			snprintf(ord, sizeof(ord), "%d", ordinal);
+			h = column_hash(c, ord);
+			next = xasprintf("coalesce(%s, %d)", h, ordinal);
+		} else {
+			h = column_hash(c, inner);
+			next = xasprintf("coalesce(%s, pg_catalog.hashint8extended(%s, %d))", h, inner, ordinal);
+		}
+		free(h);
+		free(inner);
+		inner = next;
+	}
+	return inner;
+}
+
+/* Adds one link to the chain, starting a new segment every CHAIN_LINKS. */
+static void
+chain_link(char **chain, char **segments, int *links, char *link)
+{
+	free(*chain);
+	*chain = link;
+	if (++*links % CHAIN_LINKS == 0) {
+		char *mixed =
+			*segments ? xasprintf("pg_catalog.hashint8extended(%s, %s)", *chain, *segments) : xstrdup(*chain);
+
+		free(*segments);
+		*segments = mixed;
+		free(*chain);
+		*chain = xasprintf("%d", *links);
+	}
+}
+
+static bool
+is_int8_seed(const hash_column *c)
+{
+	return c->notnull && c->kind == HASH_FN && strcmp(c->fn, "pg_catalog.hashint8extended") == 0;
+}
+
+char *
+diff_hash_expr(const hash_column *cols, int n)
+{
+	int *group = xcalloc((size_t) n + 1, sizeof(int));
+	int i, ng = 0, links = 0, seed_col = -1;
+	char *chain, *segments = NULL, *result;
+	bool bare; /* chain is a column or a constant: cheap to repeat */
+
+	/* A NOT NULL bigint (often the key) seeds the chain as it is. */
+	for (i = 0; i < n && seed_col < 0; i++)
+		if (is_int8_seed(&cols[i]))
+			seed_col = i;
+	chain = xstrdup(seed_col >= 0 ? cols[seed_col].quoted : "0");
+	bare = true;
+
+	/* Nullable columns, in groups. */
+	for (i = 0; i <= n; i++) {
+		if (i < n && !cols[i].notnull && cols[i].kind != HASH_BOOL)
+			group[ng++] = i;
+		if (ng == GROUP_SIZE || (i == n && ng > 0)) {
+			if (bare) {
+				chain_link(&chain, &segments, &links, nullable_group(cols, group, ng, chain));
+				bare = false;
+			} else {
+				char *g = nullable_group(cols, group, ng, "0");
+
+				chain_link(&chain, &segments, &links,
+						   xasprintf("pg_catalog.hashint8extended(%s, %s)", g, chain));
+				free(g);
+			}
+			ng = 0;
+		}
+	}
+
+	/* Booleans choose the seed of a mixing call; NOT NULL columns link. */
+	for (i = 0; i < n; i++) {
+		const hash_column *c = &cols[i];
+		int ordinal = i + 1;
+
+		if (i == seed_col)
+			continue;
+		if (c->kind == HASH_BOOL)
+			chain_link(
+				&chain, &segments, &links,
+				xasprintf(
+					"pg_catalog.hashint8extended(%s, case when %s then %d when not %s then %d else %d end)",
+					chain, c->quoted, 3 * ordinal, c->quoted, 3 * ordinal + 1, 3 * ordinal + 2));
+		else if (c->notnull)
+			chain_link(&chain, &segments, &links, column_hash(c, chain));
+	}
+
+	/* Only a seed column, or nothing at all: still hash it. */
+	if (links == 0 && bare)
+		chain_link(&chain, &segments, &links, xasprintf("pg_catalog.hashint8extended(%s, 0)", chain));
+
+	if (segments) {
+		result = xasprintf("pg_catalog.hashint8extended(%s, %s)", chain, segments);
+		free(chain);
+		free(segments);
+	} else
+		result = chain;
+	free(group);
+	return result;
+}
