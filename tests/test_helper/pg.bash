@@ -3,16 +3,35 @@
 # a temp dir, 127.0.0.1 only, a free port, wal_level=logical; started as the
 # postgres user when we run as root.  Every cluster started is listed in
 # $MIGKIT_TEST_STATE/clusters, and pg_stop_all stops them all.
+#
+# A cluster is of Debian's PostgreSQL 15 unless PG_MAJOR names another major
+# when pg_start runs (PG_MAJOR=12 pg_start SRC): that major's server comes
+# from /usr/lib/postgresql/MAJOR/bin when installed, else from pg-fetch
+# beside this file.  Each cluster keeps its own bin directory: pg_stop,
+# pg_restart and pg_stop_all use it.  The client tools (psql, pg_dump) stay
+# Debian's 15 whatever the server.
 
 MIGKIT_TEST_STATE=${MIGKIT_TEST_STATE:-${BATS_FILE_TMPDIR:-}}
+PG_HELPER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # Nothing from the developer's environment reaches libpq or the kit.
 unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGSERVICE PGSERVICEFILE PGOPTIONS \
 	MIGRATION_CONTEXT DIRPATH SRCPG DSTPG MIGKIT_YES PGPASSWORD
 export PGCONNECT_TIMEOUT=10 NO_COLOR=1 LC_ALL=C.UTF-8
 
+# pg_bindir [MAJOR]: the server binaries of MAJOR; without one, the default
+# ones (PG_BINDIR, Debian's 15, pg_config's).
 pg_bindir() {
 	local d
+	if [ -n "${1:-}" ]; then
+		if [ -x "/usr/lib/postgresql/$1/bin/initdb" ]; then
+			printf '%s' "/usr/lib/postgresql/$1/bin"
+			return 0
+		fi
+		d=$("$PG_HELPER_DIR/pg-fetch" "$1") || return 1
+		printf '%s' "$d"
+		return 0
+	fi
 	for d in "${PG_BINDIR:-}" /usr/lib/postgresql/15/bin "$(pg_config --bindir 2>/dev/null)"; do
 		if [ -n "$d" ] && [ -x "$d/initdb" ]; then
 			printf '%s' "$d"
@@ -21,6 +40,14 @@ pg_bindir() {
 	done
 	echo "no PostgreSQL server binaries (initdb) found; run ./bootstrap" >&2
 	return 1
+}
+
+# pg_major BINDIR: the major version of the server there (11, 15, 18...).
+pg_major() {
+	local v
+	v=$("$1/postgres" --version) || return 1
+	[[ "$v" =~ \(PostgreSQL\)\ ([0-9]+) ]] || return 1
+	printf '%s' "${BASH_REMATCH[1]}"
 }
 
 # as_pg CMD...: runs CMD as the postgres user when we are root.
@@ -36,14 +63,44 @@ port_is_free() {
 	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# pg_start NAME [postgresql.conf line]...: starts a cluster and exports
-# NAME_PORT and NAME_DIR.  Extra lines override the defaults.
+# pg_settings DIR MAJOR: the settings every test cluster in DIR gets, for its major.
+pg_settings() {
+	local dir=$1 major=$2
+	echo "listen_addresses = '127.0.0.1'"
+	echo "unix_socket_directories = '$dir'"
+	echo "wal_level = logical"
+	echo "max_replication_slots = 16"
+	echo "max_wal_senders = 16"
+	echo "max_worker_processes = 24"
+	echo "max_logical_replication_workers = 12"
+	echo "max_sync_workers_per_subscription = 4"
+	# From 18 on, replication origins (one per subscription and table
+	# sync) have their own limit, no longer max_replication_slots.
+	[ "$major" -lt 18 ] || echo "max_active_replication_origins = 16"
+	echo "fsync = off"
+	echo "shared_buffers = 64MB"
+	echo "logging_collector = off"
+}
+
+# pg_start NAME [postgresql.conf line]...: starts a cluster of PG_MAJOR (or
+# the default server) and exports NAME_PORT, NAME_DIR, NAME_BINDIR and
+# NAME_MAJOR.  Extra lines override the defaults.
 pg_start() {
-	local name=$1 bindir dir port
+	local name=$1 bindir major dir port
 	shift
-	bindir=$(pg_bindir) || return 1
+	if [ -n "${PG_MAJOR:-}" ]; then
+		bindir=$(pg_bindir "$PG_MAJOR") || return 1
+	else
+		bindir=$(pg_bindir) || return 1
+	fi
+	major=$(pg_major "$bindir") || {
+		echo "cannot start cluster $name: $bindir/postgres --version fails" >&2
+		return 1
+	}
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/migkit-pg-$name.XXXXXX")
 	chmod 755 "$dir"
+	# The cluster's own binaries, for whatever acts on it later.
+	printf '%s\n' "$bindir" >"$dir/bindir"
 	[ "$(id -u)" -ne 0 ] || chown postgres: "$dir"
 	as_pg "$bindir/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
 		--no-sync >"$dir/initdb.log" 2>&1 || {
@@ -51,17 +108,7 @@ pg_start() {
 		return 1
 	}
 	{
-		echo "listen_addresses = '127.0.0.1'"
-		echo "unix_socket_directories = '$dir'"
-		echo "wal_level = logical"
-		echo "max_replication_slots = 16"
-		echo "max_wal_senders = 16"
-		echo "max_worker_processes = 24"
-		echo "max_logical_replication_workers = 12"
-		echo "max_sync_workers_per_subscription = 4"
-		echo "fsync = off"
-		echo "shared_buffers = 64MB"
-		echo "logging_collector = off"
+		pg_settings "$dir" "$major"
 		local line
 		for line in "$@"; do echo "$line"; done
 	} | as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
@@ -73,7 +120,9 @@ pg_start() {
 		if as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "-p $port" -w -t 60 start >/dev/null 2>&1; then
 			printf -v "${name}_PORT" '%s' "$port"
 			printf -v "${name}_DIR" '%s' "$dir"
-			export "${name}_PORT" "${name}_DIR"
+			printf -v "${name}_BINDIR" '%s' "$bindir"
+			printf -v "${name}_MAJOR" '%s' "$major"
+			export "${name}_PORT" "${name}_DIR" "${name}_BINDIR" "${name}_MAJOR"
 			echo "$dir" >>"$MIGKIT_TEST_STATE/clusters"
 			pg_sql "$name" postgres "create role replicator login replication" >/dev/null
 			return 0
@@ -84,6 +133,15 @@ pg_start() {
 	return 1
 }
 
+# pg_dir_bindir DIR: the bin directory the cluster in DIR was started with.
+pg_dir_bindir() {
+	if [ -f "$1/bindir" ]; then
+		cat "$1/bindir"
+	else
+		pg_bindir
+	fi
+}
+
 # pg_stop NAME: stops one cluster (immediate) and removes it.
 pg_stop() {
 	local dirvar="${1}_DIR"
@@ -91,9 +149,10 @@ pg_stop() {
 }
 
 pg_stop_dir() {
-	local dir=$1
+	local dir=$1 bindir
 	[ -n "$dir" ] && [ -d "$dir" ] || return 0
-	as_pg "$(pg_bindir)/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+	bindir=$(pg_dir_bindir "$dir") || true
+	as_pg "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
 	rm -rf "$dir"
 }
 
@@ -109,8 +168,9 @@ pg_stop_all() {
 
 # pg_restart NAME: after changing settings that need it.
 pg_restart() {
-	local dirvar="${1}_DIR" portvar="${1}_PORT"
-	as_pg "$(pg_bindir)/pg_ctl" -D "${!dirvar}/data" -l "${!dirvar}/server.log" -o "-p ${!portvar}" -w -t 60 -m fast restart >/dev/null
+	local dirvar="${1}_DIR" portvar="${1}_PORT" bindir
+	bindir=$(pg_dir_bindir "${!dirvar}") || return 1
+	as_pg "$bindir/pg_ctl" -D "${!dirvar}/data" -l "${!dirvar}/server.log" -o "-p ${!portvar}" -w -t 60 -m fast restart >/dev/null
 }
 
 # pg_sql NAME DB SQL: runs SQL as the superuser; prints unaligned rows.
