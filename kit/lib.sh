@@ -405,5 +405,6 @@ mk_pass_options() {
 
 # mk_json_field JSON FILTER: a field of a helper's --json document (jq).
 mk_json_field() {
+	command -v jq >/dev/null || mk_die "jq is not installed: the kit reads the helpers' --json with it (apt-get install jq)"
 	jq -r "$2" <<<"$1"
 }

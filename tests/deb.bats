@@ -74,6 +74,7 @@ in_clean_env() {
 	assert_output --regexp '(^|, )libyaml-0-2( |,|$)'
 	assert_output --partial 'bash (>= 5.0)'
 	assert_output --regexp '(^|, )postgresql-client(,|$)'
+	assert_output --regexp '(^|, )jq(,|$)'
 	run -0 apt-get install --simulate --no-install-recommends "$DEB"
 	assert_output --regexp "Inst migkit \\(${VERSION//./\\.} "
 }
