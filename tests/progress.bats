@@ -334,7 +334,7 @@ table_state() {
 	assert_equal "$stderr" ""
 }
 
-@test "one refresh runs at most two statements per side (one each without the heartbeat)" {
+@test "one refresh runs at most two statements per side (one each without the heartbeat), after one check of the sides" {
 	local side
 	for side in SRC DST; do
 		pg_sql "$side" postgres "alter system set log_statement = 'all'" >/dev/null
@@ -346,15 +346,19 @@ table_state() {
 		local dir="${1}_DIR"
 		tail -c +"$(($2 + 1))" "${!dir}/server.log" | grep -cE '\[migkit\] LOG:  (statement|execute)' || true
 	}
-	local src0 dst0
+	local src0 dst0 n
 	src0=$(stat -c %s "$SRC_DIR/server.log") dst0=$(stat -c %s "$DST_DIR/server.log")
-	MIGKIT_HEARTBEAT=false run -0 "$MIGKIT" progress
+	MIGKIT_HEARTBEAT=false run -0 "$MIGKIT" progress --watch 0.3 --timeout 1.4 --json
+	n=${#lines[@]}
+	[ "$n" -ge 3 ]
 	sleep 0.3
-	assert_equal "$(count_statements SRC "$src0")/$(count_statements DST "$dst0")" 1/1
+	# One statement per side checks that SRC and DST are two databases, once.
+	assert_equal "$(count_statements SRC "$src0")/$(count_statements DST "$dst0")" "$((n + 1))/$((n + 1))"
 	src0=$(stat -c %s "$SRC_DIR/server.log") dst0=$(stat -c %s "$DST_DIR/server.log")
-	MIGKIT_HEARTBEAT=true run -0 "$MIGKIT" progress
+	MIGKIT_HEARTBEAT=true run -0 "$MIGKIT" progress --watch 0.3 --timeout 1.4 --json
+	n=${#lines[@]}
 	sleep 0.3
-	assert_equal "$(count_statements SRC "$src0")/$(count_statements DST "$dst0")" 2/2
+	assert_equal "$(count_statements SRC "$src0")/$(count_statements DST "$dst0")" "$((2 * n + 1))/$((2 * n + 1))"
 	for side in SRC DST; do
 		pg_sql "$side" postgres "alter system reset log_statement" >/dev/null
 		pg_sql "$side" postgres "select pg_reload_conf()" >/dev/null

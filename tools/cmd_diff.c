@@ -17,6 +17,7 @@
 #include "diff.h"
 #include "pg.h"
 #include "quote.h"
+#include "sql.h"
 
 static void
 diff_help(void)
@@ -190,7 +191,10 @@ diff_run_all(diff_run *run)
 	result_t r;
 
 	run->started = now_seconds();
-	if (!diff_pool_open(run, 1) || !diff_load_catalog(run))
+	if (!diff_pool_open(run, 1) ||
+		!sql_distinct_sides(run->conns[SRC][0], run->conns[DST][0], "compare a database with itself", NULL,
+							NULL) ||
+		!diff_load_catalog(run))
 		return RESULT_ERROR;
 
 	/*

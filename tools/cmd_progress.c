@@ -16,6 +16,7 @@
 #include "output.h"
 #include "pg.h"
 #include "progress.h"
+#include "sql.h"
 #include "util.h"
 
 #define DEFAULT_INTERVAL 2.0
@@ -322,7 +323,9 @@ cmd_progress(int argc, char **argv)
 	pg_catch_interrupts();
 	dst = pg_connect("DST", o.dst);
 	src = dst ? pg_connect("SRC", o.src) : NULL;
-	o.sub_sql = src ? pg_quote_ident(dst, o.sub) : NULL;
+	o.sub_sql = src && sql_distinct_sides(src, dst, "follow a database replicating into itself", NULL, NULL)
+					? pg_quote_ident(dst, o.sub)
+					: NULL;
 	if (o.sub_sql)
 		result = progress_loop(src, dst, &o);
 	free(o.sub_sql);

@@ -54,9 +54,10 @@ typedef struct side_table {
 
 /* One row that differs, by its key. */
 typedef struct row_diff {
-	const char *kind; /* "missing", "extra", "changed" (on DST) */
-	char **values;    /* key values as text, nkeys of them */
-	char *pos;        /* where in the key space, for ordering */
+	const char *kind;  /* "missing", "extra", "changed" (on DST), "duplicated" */
+	char **values;     /* key values as text (NULL: the value NULL), nkeys of them */
+	long long rows[2]; /* "duplicated": how many rows with that key each side has */
+	char *pos;         /* where in the key space, for ordering */
 	int seq;
 } row_diff;
 
@@ -73,9 +74,10 @@ typedef struct diff_table {
 	char *from[2];   /* FROM item per side: "ONLY s.t" or "s.t" */
 	char *hash_expr; /* int8 hash of one row, over column names */
 	int nkeys;
-	char **key_names; /* raw column names of the key */
-	char *key_list;   /* quoted, comma-separated */
-	char *key_source; /* "primary key" or "unique index x" */
+	char **key_names;  /* raw column names of the key */
+	char **key_quoted; /* the same, quoted as identifiers */
+	char *key_list;    /* quoted, comma-separated */
+	char *key_source;  /* "primary key" or "unique index x" */
 
 	/* Results. */
 	table_status status;
@@ -92,9 +94,9 @@ typedef struct diff_table {
 
 	/* Work in flight (diff_compare.c). */
 	int outstanding;            /* tasks queued or running */
-	long long (*range_rows)[2]; /* rows per side of each first-level range */
-	int nranges;
-	bool split; /* the whole table was split into ranges */
+	long long (*range_rows)[2]; /* rows per side of each first-level range, then of the NULL keys */
+	int nranges;                /* first-level ranges; range_rows has one more slot */
+	bool split;                 /* the whole table was split into ranges */
 } diff_table;
 
 typedef struct diff_sequence {

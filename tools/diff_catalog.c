@@ -127,9 +127,12 @@ diff_table_free(diff_table *t)
 	free(t->from[SRC]);
 	free(t->from[DST]);
 	free(t->hash_expr);
-	for (i = 0; i < t->nkeys; i++)
+	for (i = 0; i < t->nkeys; i++) {
 		free(t->key_names[i]);
+		free(t->key_quoted[i]);
+	}
 	free(t->key_names);
+	free(t->key_quoted);
 	free(t->key_list);
 	free(t->key_source);
 	free(t->note);
@@ -408,10 +411,12 @@ load_columns(diff_run *run)
 
 			sb_init(&kl);
 			t->key_names = xcalloc((size_t) t->nkeys, sizeof(char *));
+			t->key_quoted = xcalloc((size_t) t->nkeys, sizeof(char *));
 			for (k = 1; k <= t->nkeys; k++)
 				for (row = first; row < last; row++)
 					if (pg_int(res, row, c_keypos) == k) {
 						t->key_names[k - 1] = pg_dup(res, row, c_name);
+						t->key_quoted[k - 1] = pg_dup(res, row, c_quoted);
 						sb_printf(&kl, "%s%s", k > 1 ? ", " : "", pg_text(res, row, c_quoted));
 						if (t->key_source == NULL)
 							t->key_source = pg_dup(res, row, c_source);

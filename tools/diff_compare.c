@@ -2,21 +2,24 @@
  * The comparisons of migkit diff, run on both servers at the same time.
  *
  * Each of --jobs workers holds one connection to SRC and one to DST and
- * sends every query to both at once (libpq async, one poll loop over all
- * sockets), so both sides are read at the same moment and the work - counts
- * and hash sums - is done inside the servers.
+ * sends every query to both at once (pg_poll over all sockets), so both
+ * sides are read at the same moment and the work - counts and hash sums -
+ * is done inside the servers.
  *
  * --count compares count(*) per table.  --checksum compares, per table,
  * the row count and the sum of a typed 64-bit hash of every row, first
  * over the whole table (one scan per side, which the servers may run in
  * parallel).  A keyed table that differs is split into key ranges of about
- * RANGE_ROWS rows (boundaries sampled from SRC) compared --jobs at a time;
- * a range that differs is re-checked after --delay up to --retries times,
- * since under live replication a difference may be lag; one that still
- * differs is bisected until it is small, and then its keys and row hashes
- * are fetched from both sides and matched, naming each row missing on DST,
- * extra on DST or changed.  A table without a key, and every table under
- * --count, is re-checked as a whole.
+ * RANGE_ROWS rows (boundaries sampled from SRC) compared --jobs at a time,
+ * and the rows whose key has a NULL (they lie in no range) are compared on
+ * their own; a range that differs is re-checked after --delay up to
+ * --retries times, since under live replication a difference may be lag;
+ * one that still differs is bisected until it is small, and then its keys
+ * and row hashes are fetched from both sides and matched as multisets,
+ * naming each row missing on DST, extra on DST, changed, or its key
+ * duplicated.  A table without a key, and every table under --count, is
+ * re-checked as a whole.  A table is equal only when every range agreed
+ * and its row counts (summed over the ranges as last counted) are equal.
  */
 #include "config.h"
 
@@ -25,28 +28,8 @@
 #include <string.h>
 
 #include "diff.h"
+#include "diff_task.h"
 #include "pg.h"
-
-#define RANGE_ROWS       50000 /* rows per first-level key range */
-#define LEAF_ROWS        500   /* a range this small is fetched row by row */
-#define SAMPLE_PER_RANGE 8     /* sampled keys per range wanted */
-#define DIFF_MAX_ROWS    1000  /* rows listed per table */
-
-typedef enum { TK_WHOLE, TK_RANGE, TK_SAMPLE, TK_MIDPOINT, TK_LEAF, TK_ONE_SIDE } task_kind;
-
-typedef struct task {
-	task_kind kind;
-	diff_table *t;
-	char **lo;          /* inclusive lower key bound, NULL: open */
-	char **hi;          /* exclusive upper key bound, NULL: open */
-	int initial;        /* index into t->range_rows, -1 below the first split */
-	int attempt;        /* re-checks done */
-	int side;           /* TK_MIDPOINT, TK_SAMPLE, TK_ONE_SIDE: the one side asked */
-	long long count[2]; /* rows per side in the range, when known */
-	char *pos;          /* position in the key space: sorts differences */
-	double not_before;
-	struct task *next;
-} task;
 
 typedef struct worker {
 	PGconn *conn[2];
@@ -61,110 +44,10 @@ typedef struct compare {
 	diff_run *run;
 	worker *workers; /* room for --jobs */
 	int nworkers;    /* connected */
-	task *queue;
-	task *tail;
+	task_queue queue;
 	bool lost;       /* a connection broke or would not open: stop */
 	const char *why; /* the note for what was not compared */
 } compare;
-
-static char **
-keys_dup(char **keys, int n)
-{
-	char **copy;
-	int i;
-
-	if (keys == NULL)
-		return NULL;
-	copy = xcalloc((size_t) n, sizeof(char *));
-	for (i = 0; i < n; i++)
-		copy[i] = xstrdup(keys[i]);
-	return copy;
-}
-
-static char **
-keys_from_row(const PGresult *res, int row, int n)
-{
-	char **keys = xcalloc((size_t) n, sizeof(char *));
-	int i;
-
-	for (i = 0; i < n; i++)
-		keys[i] = xstrdup(PQgetvalue(res, row, i)); /* the key columns come first */
-	return keys;
-}
-
-static void
-keys_free(char **keys, int n)
-{
-	int i;
-
-	if (keys == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(keys[i]);
-	free(keys);
-}
-
-static task *
-task_new(task_kind kind, diff_table *t, char **lo, char **hi, const char *pos)
-{
-	task *tk = xcalloc(1, sizeof(*tk));
-
-	tk->kind = kind;
-	tk->t = t;
-	tk->lo = keys_dup(lo, t->nkeys);
-	tk->hi = keys_dup(hi, t->nkeys);
-	tk->initial = -1;
-	tk->pos = xstrdup(pos ? pos : "");
-	return tk;
-}
-
-static void
-task_free(task *tk)
-{
-	keys_free(tk->lo, tk->t->nkeys);
-	keys_free(tk->hi, tk->t->nkeys);
-	free(tk->pos);
-	free(tk);
-}
-
-/* Queues a task: at the back, or at the front so bisection goes deep first. */
-static void
-enqueue(compare *cmp, task *tk, bool front)
-{
-	tk->t->outstanding++;
-	if (front) {
-		tk->next = cmp->queue;
-		cmp->queue = tk;
-		if (cmp->tail == NULL)
-			cmp->tail = tk;
-		return;
-	}
-	tk->next = NULL;
-	if (cmp->tail)
-		cmp->tail->next = tk;
-	else
-		cmp->queue = tk;
-	cmp->tail = tk;
-}
-
-/* The first task that may start now, taken off the queue. */
-static task *
-dequeue_due(compare *cmp, double now)
-{
-	task **p, *prev = NULL;
-
-	for (p = &cmp->queue; *p; prev = *p, p = &(*p)->next) {
-		if ((*p)->not_before <= now) {
-			task *tk = *p;
-
-			*p = tk->next;
-			if (cmp->tail == tk)
-				cmp->tail = prev;
-			return tk;
-		}
-	}
-	return NULL;
-}
 
 static void
 table_sum_rows(diff_table *t)
@@ -174,7 +57,7 @@ table_sum_rows(diff_table *t)
 	if (t->range_rows == NULL)
 		return;
 	t->rows[SRC] = t->rows[DST] = 0;
-	for (i = 0; i < t->nranges; i++) {
+	for (i = 0; i <= t->nranges; i++) {
 		t->rows[SRC] += t->range_rows[i][SRC];
 		t->rows[DST] += t->range_rows[i][DST];
 	}
@@ -207,7 +90,12 @@ table_task_done(diff_table *t)
 		return;
 	if (t->ndiffs > 0)
 		t->status = TS_DIFFERENT;
-	else {
+	else if (t->rows_known && t->rows[SRC] != t->rows[DST]) {
+		/* Never "equal" over unequal counts, even when no row could be named. */
+		t->status = TS_DIFFERENT;
+		t->note = xasprintf("%lld rows on SRC, %lld on DST, and no row could be named: compare again",
+							t->rows[SRC], t->rows[DST]);
+	} else {
 		t->status = TS_EQUAL;
 		if (t->rechecked && t->note == NULL)
 			t->note = xstrdup("equal on re-check (the first difference was replication lag)");
@@ -224,8 +112,9 @@ table_fail(diff_table *t, const char *why)
 	t->note = xstrdup(why);
 }
 
+/* Lists one row that differs (the values are taken over). */
 static void
-table_add_diff(diff_table *t, const char *kind, char **values, const char *pos)
+table_add_diff(diff_table *t, const char *kind, char **values, const char *pos, long long ns, long long nd)
 {
 	row_diff *d;
 
@@ -241,89 +130,22 @@ table_add_diff(diff_table *t, const char *kind, char **values, const char *pos)
 	d = &t->diffs[t->ndiffs];
 	d->kind = kind;
 	d->values = values;
+	d->rows[SRC] = ns;
+	d->rows[DST] = nd;
 	d->pos = xstrdup(pos);
 	d->seq = t->ndiffs++;
 }
 
-/* " where (k1, k2) >= ($1, $2) and (k1, k2) < ($3, $4)" for a task's range. */
+/* Adds what a terminal task counted to the first-level range it belongs to. */
 static void
-append_range(strbuf *sql, const task *tk, const char **params, int *np)
+count_into_top(const task *tk, const long long count[2])
 {
-	const diff_table *t = tk->t;
-	int k;
+	diff_table *t = tk->t;
 
-	if (tk->lo) {
-		sb_printf(sql, " where (%s) >= (", t->key_list);
-		for (k = 0; k < t->nkeys; k++) {
-			params[*np] = tk->lo[k];
-			sb_printf(sql, "%s$%d", k ? ", " : "", ++*np);
-		}
-		sb_append(sql, ")");
-	}
-	if (tk->hi) {
-		sb_printf(sql, " %s (%s) < (", tk->lo ? "and" : "where", t->key_list);
-		for (k = 0; k < t->nkeys; k++) {
-			params[*np] = tk->hi[k];
-			sb_printf(sql, "%s$%d", k ? ", " : "", ++*np);
-		}
-		sb_append(sql, ")");
-	}
-}
-
-/*
- * The query a task sends to one side (NULL: that side is not asked), its
- * parameters in params (pointing into the task) and their number in *np.
- */
-static char *
-task_sql(const compare *cmp, const task *tk, int side, const char **params, int *np, char *numbuf,
-		 size_t numlen)
-{
-	const diff_table *t = tk->t;
-	strbuf sql;
-
-	*np = 0;
-	if ((tk->kind == TK_MIDPOINT || tk->kind == TK_SAMPLE || tk->kind == TK_ONE_SIDE) && side != tk->side)
-		return NULL;
-	sb_init(&sql);
-	switch (tk->kind) {
-		case TK_WHOLE:
-			if (cmp->run->opt->mode == MODE_COUNT)
-				sb_printf(&sql, "select count(*) as n, '' as h from %s", t->from[side]);
-			else
-				sb_printf(&sql, "select count(*) as n, coalesce(sum(%s), 0) as h from %s", t->hash_expr,
-						  t->from[side]);
-			break;
-		case TK_RANGE:
-			sb_printf(&sql, "select count(*) as n, coalesce(sum(%s), 0) as h from %s", t->hash_expr,
-					  t->from[side]);
-			append_range(&sql, tk, params, np);
-			break;
-		case TK_SAMPLE: {
-			/* About SAMPLE_PER_RANGE keys per range wanted, from SRC. */
-			long long rows = tk->count[SRC] > 0 ? tk->count[SRC] : tk->count[DST];
-			long long ranges = (rows + RANGE_ROWS - 1) / RANGE_ROWS;
-			double pct = rows > 0 ? 100.0 * (double) (ranges * SAMPLE_PER_RANGE) / (double) rows : 100;
-
-			snprintf(numbuf, numlen, "%.6f", pct > 100 ? 100 : pct);
-			params[(*np)++] = numbuf;
-			sb_printf(&sql, "select %s from %s tablesample bernoulli ($1) order by %s", t->key_list,
-					  t->from[side], t->key_list);
-		} break;
-		case TK_MIDPOINT:
-			sb_printf(&sql, "select %s from %s", t->key_list, t->from[side]);
-			append_range(&sql, tk, params, np);
-			snprintf(numbuf, numlen, "%lld", tk->count[side] / 2);
-			params[*np] = numbuf;
-			sb_printf(&sql, " order by %s offset $%d limit 1", t->key_list, ++*np);
-			break;
-		case TK_ONE_SIDE: sb_printf(&sql, "select count(*) as n from %s", t->from[side]); break;
-		case TK_LEAF:
-			sb_printf(&sql, "select %s, %s from %s", t->key_list, t->hash_expr, t->from[side]);
-			append_range(&sql, tk, params, np);
-			sb_printf(&sql, " order by %s", t->key_list);
-			break;
-	}
-	return sb_steal(&sql);
+	if (tk->top < 0 || t->range_rows == NULL)
+		return;
+	t->range_rows[tk->top][SRC] += count[SRC];
+	t->range_rows[tk->top][DST] += count[DST];
 }
 
 static void
@@ -343,7 +165,7 @@ worker_start(compare *cmp, worker *w, task *tk)
 		w->res[s] = NULL;
 		w->failed[s] = false;
 		w->busy[s] = false;
-		w->sql[s] = task_sql(cmp, tk, s, params, &np, numbuf, sizeof(numbuf));
+		w->sql[s] = task_sql(cmp->run->opt->mode, tk, s, params, &np, numbuf, sizeof(numbuf));
 		if (w->sql[s] != NULL) {
 			if (pg_send(w->conn[s], side_name[s], w->sql[s], np, params))
 				w->busy[s] = true;
@@ -372,12 +194,27 @@ answers_equal(PGresult *res[2], long long count[2])
 static void
 retry_later(compare *cmp, task *tk)
 {
-	task *again = task_new(tk->kind, tk->t, tk->lo, tk->hi, tk->pos);
+	task *again = task_like(tk->kind, tk, NULL);
 
-	again->initial = tk->initial;
+	again->first = tk->first;
 	again->attempt = tk->attempt + 1;
 	again->not_before = now_seconds() + cmp->run->opt->delay;
-	enqueue(cmp, again, false);
+	queue_push(&cmp->queue, again, false);
+}
+
+/*
+ * The whole key space of a table is being cut up: its rows with a NULL in
+ * their key, which no range holds, are compared on their own, counted in
+ * the slot after the first-level ranges.
+ */
+static void
+queue_null_keys(compare *cmp, diff_table *t)
+{
+	task *nulls = task_new(TK_RANGE, PART_NULLS, t, NULL, NULL, "~nulls");
+
+	nulls->top = t->nranges;
+	nulls->first = true;
+	queue_push(&cmp->queue, nulls, false);
 }
 
 /* A range that still differs after its re-checks: look closer. */
@@ -389,15 +226,22 @@ narrow_down(compare *cmp, task *tk)
 
 	if (t->truncated)
 		return;
-	if (tk->count[SRC] <= LEAF_ROWS && tk->count[DST] <= LEAF_ROWS) {
-		next = task_new(TK_LEAF, t, tk->lo, tk->hi, tk->pos);
-	} else {
-		next = task_new(TK_MIDPOINT, t, tk->lo, tk->hi, tk->pos);
-		next->side = tk->count[SRC] >= tk->count[DST] ? SRC : DST;
+	/* From here on this range is counted by what its parts count. */
+	if (tk->first && tk->top >= 0) {
+		t->range_rows[tk->top][SRC] = t->range_rows[tk->top][DST] = 0;
 	}
-	next->count[SRC] = tk->count[SRC];
-	next->count[DST] = tk->count[DST];
-	enqueue(cmp, next, true);
+	if (tk->part == PART_NULLS || (tk->count[SRC] <= LEAF_ROWS && tk->count[DST] <= LEAF_ROWS)) {
+		next = task_like(TK_LEAF, tk, NULL);
+	} else {
+		next = task_like(TK_MIDPOINT, tk, NULL);
+		next->side = tk->count[SRC] >= tk->count[DST] ? SRC : DST;
+		if (tk->part == PART_ALL) {
+			/* The whole table, bisected by its key: its NULL keys apart. */
+			next->part = PART_KEYED;
+			queue_null_keys(cmp, t);
+		}
+	}
+	queue_push(&cmp->queue, next, true);
 }
 
 static void
@@ -429,25 +273,25 @@ done_range(compare *cmp, task *tk, PGresult *res[2])
 	diff_table *t = tk->t;
 	bool equal = answers_equal(res, tk->count);
 
-	if (tk->initial >= 0) {
-		t->range_rows[tk->initial][SRC] = tk->count[SRC];
-		t->range_rows[tk->initial][DST] = tk->count[DST];
+	if (tk->first && tk->top >= 0) {
+		t->range_rows[tk->top][SRC] = tk->count[SRC];
+		t->range_rows[tk->top][DST] = tk->count[DST];
 	}
 	if (equal) {
 		if (tk->attempt > 0)
 			t->rechecked = true;
+		if (!tk->first)
+			count_into_top(tk, tk->count);
 		return;
 	}
 	/* The whole of a big table differs: split it before re-checking. */
-	if (!t->split && tk->lo == NULL && tk->hi == NULL &&
-		(tk->count[SRC] > RANGE_ROWS || tk->count[DST] > RANGE_ROWS)) {
-		task *sample = task_new(TK_SAMPLE, t, NULL, NULL, tk->pos);
+	if (!t->split && tk->part == PART_ALL && (tk->count[SRC] > RANGE_ROWS || tk->count[DST] > RANGE_ROWS)) {
+		task *sample = task_like(TK_SAMPLE, tk, NULL);
 
 		t->split = true;
+		sample->part = PART_KEYED;
 		sample->side = tk->count[SRC] > 0 ? SRC : DST;
-		sample->count[SRC] = tk->count[SRC];
-		sample->count[DST] = tk->count[DST];
-		enqueue(cmp, sample, true);
+		queue_push(&cmp->queue, sample, true);
 		return;
 	}
 	if (tk->attempt < cmp->run->opt->retries) {
@@ -481,7 +325,7 @@ add_workers(compare *cmp)
 	cmp->nworkers = run->nconns;
 }
 
-/* Boundaries from the sampled keys: the table as first-level ranges. */
+/* Boundaries from the sampled keys: the table as first-level ranges, and its NULL keys. */
 static void
 done_sample(compare *cmp, task *tk, PGresult *res)
 {
@@ -496,7 +340,7 @@ done_sample(compare *cmp, task *tk, PGresult *res)
 	nb = m >= wanted ? wanted - 1 : m; /* boundaries */
 	free(t->range_rows);
 	t->nranges = nb + 1;
-	t->range_rows = xcalloc((size_t) t->nranges, sizeof(*t->range_rows));
+	t->range_rows = xcalloc((size_t) t->nranges + 1, sizeof(*t->range_rows));
 	for (i = 0; i <= nb; i++) {
 		char **bound = NULL;
 		char pos[16];
@@ -505,13 +349,15 @@ done_sample(compare *cmp, task *tk, PGresult *res)
 		if (i < nb)
 			bound = keys_from_row(res, (int) ((long long) (i + 1) * m / (nb + 1)), t->nkeys);
 		snprintf(pos, sizeof(pos), "%06d", i);
-		r = task_new(TK_RANGE, t, prev, bound, pos);
-		r->initial = i;
-		enqueue(cmp, r, false);
+		r = task_new(TK_RANGE, PART_KEYED, t, prev, bound, pos);
+		r->top = i;
+		r->first = true;
+		queue_push(&cmp->queue, r, false);
 		keys_free(prev, t->nkeys);
 		prev = bound;
 	}
 	keys_free(prev, t->nkeys);
+	queue_null_keys(cmp, t);
 	if (nb > 0)
 		add_workers(cmp);
 }
@@ -526,34 +372,40 @@ done_midpoint(compare *cmp, task *tk, PGresult *res)
 
 	if (PQntuples(res) == 0) {
 		/* The rows moved away meanwhile: look at what is there now. */
-		task *leaf = task_new(TK_LEAF, t, tk->lo, tk->hi, tk->pos);
-
-		enqueue(cmp, leaf, true);
+		queue_push(&cmp->queue, task_like(TK_LEAF, tk, NULL), true);
 		return;
 	}
 	mid = keys_from_row(res, 0, t->nkeys);
 	pos = xasprintf("%s0", tk->pos);
-	left = task_new(TK_RANGE, t, tk->lo, mid, pos);
+	left = task_new(TK_RANGE, tk->part, t, tk->lo, mid, pos);
 	pos[strlen(pos) - 1] = '1';
-	right = task_new(TK_RANGE, t, mid, tk->hi, pos);
+	right = task_new(TK_RANGE, tk->part, t, mid, tk->hi, pos);
+	left->top = right->top = tk->top;
 	left->attempt = right->attempt = cmp->run->opt->retries; /* re-checked already */
-	enqueue(cmp, right, true);
-	enqueue(cmp, left, true);
+	queue_push(&cmp->queue, right, true);
+	queue_push(&cmp->queue, left, true);
 	free(pos);
 	keys_free(mid, t->nkeys);
 }
 
-/* One side's rows of a leaf range, looked up by key. */
+/* One side's row of a leaf range: its key (each value length-prefixed, NULL marked) and hash. */
 typedef struct leaf_row {
-	char *key; /* key values, each length-prefixed */
+	char *key;
+	const char *hash;
+	int side;
 	int row;
-	bool seen;
 } leaf_row;
 
 static int
 leaf_row_cmp(const void *a, const void *b)
 {
-	return strcmp(((const leaf_row *) a)->key, ((const leaf_row *) b)->key);
+	const leaf_row *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	if (c)
+		return c;
+	c = strcmp(x->hash, y->hash);
+	return c ? c : x->side - y->side;
 }
 
 static char *
@@ -563,51 +415,92 @@ row_key(const PGresult *res, int row, int nkeys)
 	int k;
 
 	sb_init(&sb);
-	for (k = 0; k < nkeys; k++)
-		sb_printf(&sb, "%d:%s|", PQgetlength(res, row, k), PQgetvalue(res, row, k));
+	for (k = 0; k < nkeys; k++) {
+		if (PQgetisnull(res, row, k))
+			sb_append(&sb, "N|");
+		else
+			sb_printf(&sb, "%d:%s|", PQgetlength(res, row, k), PQgetvalue(res, row, k));
+	}
 	return sb_steal(&sb);
 }
 
-/* Matches both sides' keys and row hashes and lists what differs. */
+/*
+ * One key's rows on both sides (rows[from..to), sorted by hash): missing or
+ * extra when one side lacks the key, changed when each side has one row and
+ * they differ, duplicated when a side has more rows than the other or the
+ * same number with other contents.
+ */
+static void
+match_key(diff_table *t, const task *tk, PGresult *res[2], const leaf_row *rows, int from, int to)
+{
+	long long n[2] = {0, 0};
+	int i, first[2] = {-1, -1};
+	bool same = true;
+
+	for (i = from; i < to; i++) {
+		if (first[rows[i].side] < 0)
+			first[rows[i].side] = i;
+		n[rows[i].side]++;
+	}
+	if (n[SRC] == n[DST]) {
+		/* The same multiset of hashes on both sides: each side's, in sorted order, pairwise equal. */
+		int j = from, k = from;
+
+		for (i = 0; i < n[SRC] && same; i++) {
+			while (rows[j].side != SRC)
+				j++;
+			while (rows[k].side != DST)
+				k++;
+			same = strcmp(rows[j++].hash, rows[k++].hash) == 0;
+		}
+		if (same)
+			return;
+	}
+	if (n[DST] == 0)
+		table_add_diff(t, "missing", keys_from_row(res[SRC], rows[first[SRC]].row, t->nkeys), tk->pos, n[SRC],
+					   0);
+	else if (n[SRC] == 0)
+		table_add_diff(t, n[DST] > 1 ? "duplicated" : "extra",
+					   keys_from_row(res[DST], rows[first[DST]].row, t->nkeys), tk->pos, 0, n[DST]);
+	else if (n[SRC] == 1 && n[DST] == 1)
+		table_add_diff(t, "changed", keys_from_row(res[SRC], rows[first[SRC]].row, t->nkeys), tk->pos, 1, 1);
+	else
+		table_add_diff(t, "duplicated", keys_from_row(res[DST], rows[first[DST]].row, t->nkeys), tk->pos,
+					   n[SRC], n[DST]);
+}
+
+/* Matches both sides' keys and row hashes as multisets and lists what differs. */
 static void
 done_leaf(task *tk, PGresult *res[2])
 {
 	diff_table *t = tk->t;
-	int nd = PQntuples(res[DST]), ns = PQntuples(res[SRC]), i;
-	leaf_row *dst = xcalloc((size_t) (nd ? nd : 1), sizeof(leaf_row));
+	int n[2] = {PQntuples(res[SRC]), PQntuples(res[DST])}, total = n[SRC] + n[DST], s, i, k = 0, start;
+	leaf_row *rows = xcalloc((size_t) total + 1, sizeof(leaf_row));
+	long long count[2] = {n[SRC], n[DST]};
 
-	for (i = 0; i < nd; i++) {
-		dst[i].key = row_key(res[DST], i, t->nkeys);
-		dst[i].row = i;
-	}
-	qsort(dst, (size_t) nd, sizeof(leaf_row), leaf_row_cmp);
-	for (i = 0; i < ns; i++) {
-		leaf_row probe, *hit;
-
-		probe.key = row_key(res[SRC], i, t->nkeys);
-		hit = nd ? bsearch(&probe, dst, (size_t) nd, sizeof(leaf_row), leaf_row_cmp) : NULL;
-		if (hit == NULL)
-			table_add_diff(t, "missing", keys_from_row(res[SRC], i, t->nkeys), tk->pos);
-		else {
-			hit->seen = true;
-			if (strcmp(PQgetvalue(res[SRC], i, t->nkeys), PQgetvalue(res[DST], hit->row, t->nkeys)) != 0)
-				table_add_diff(t, "changed", keys_from_row(res[SRC], i, t->nkeys), tk->pos);
+	for (s = 0; s < 2; s++)
+		for (i = 0; i < n[s]; i++, k++) {
+			rows[k].key = row_key(res[s], i, t->nkeys);
+			rows[k].hash = PQgetvalue(res[s], i, t->nkeys);
+			rows[k].side = s;
+			rows[k].row = i;
 		}
-		free(probe.key);
-	}
-	/* Extra rows in DST's order. */
-	for (i = 0; i < nd; i++) {
-		leaf_row probe, *hit;
+	qsort(rows, (size_t) total, sizeof(leaf_row), leaf_row_cmp);
+	for (start = 0; start < total;) {
+		int end = start + 1;
 
-		probe.key = row_key(res[DST], i, t->nkeys);
-		hit = bsearch(&probe, dst, (size_t) nd, sizeof(leaf_row), leaf_row_cmp);
-		if (hit && !hit->seen)
-			table_add_diff(t, "extra", keys_from_row(res[DST], i, t->nkeys), tk->pos);
-		free(probe.key);
+		while (end < total && strcmp(rows[end].key, rows[start].key) == 0)
+			end++;
+		match_key(t, tk, res, rows, start, end);
+		start = end;
 	}
-	for (i = 0; i < nd; i++)
-		free(dst[i].key);
-	free(dst);
+	if (tk->part == PART_NULLS && (n[SRC] > DIFF_MAX_ROWS || n[DST] > DIFF_MAX_ROWS))
+		t->truncated = true;
+	else
+		count_into_top(tk, count);
+	for (i = 0; i < total; i++)
+		free(rows[i].key);
+	free(rows);
 }
 
 static void
@@ -653,7 +546,7 @@ task_moot(const task *tk)
 		return true;
 	/* First-level ranges still count the rows; bisection can stop. */
 	return tk->t->truncated &&
-		   (tk->kind == TK_MIDPOINT || tk->kind == TK_LEAF || (tk->kind == TK_RANGE && tk->initial < 0));
+		   (tk->kind == TK_MIDPOINT || tk->kind == TK_LEAF || (tk->kind == TK_RANGE && !tk->first));
 }
 
 /* Reads what arrived on one connection; true when its answer is complete. */
@@ -677,20 +570,32 @@ worker_read(compare *cmp, worker *w, int s)
 	return true;
 }
 
-/* When the next queued task may start (only re-checks wait); INFINITY when none is queued. */
-static double
-earliest_due(const compare *cmp, double now)
+/* Gives each idle worker a task that may start now; returns how many workers stay idle. */
+static int
+start_tasks(compare *cmp, double now)
 {
-	const task *tk;
-	double when = INFINITY;
+	int i, idle = 0;
 
-	for (tk = cmp->queue; tk; tk = tk->next) {
-		if (tk->not_before <= now)
-			return now;
-		if (tk->not_before < when)
-			when = tk->not_before;
+	for (i = 0; i < cmp->nworkers && !cmp->lost; i++) {
+		worker *w = &cmp->workers[i];
+		task *tk;
+
+		while (w->task == NULL && (tk = queue_pop_due(&cmp->queue, now)) != NULL) {
+			if (task_moot(tk)) {
+				diff_table *t = tk->t;
+
+				task_free(tk);
+				table_task_done(t);
+				continue;
+			}
+			worker_start(cmp, w, tk);
+			if (!w->busy[SRC] && !w->busy[DST])
+				worker_finish(cmp, w);
+		}
+		if (w->task == NULL)
+			idle++;
 	}
-	return when;
+	return idle;
 }
 
 static bool
@@ -701,27 +606,8 @@ run_loop(compare *cmp)
 
 	while (!cmp->lost) {
 		double now = now_seconds(), due;
-		int i, s, n = 0, idle = 0, ready;
+		int i, s, n = 0, idle = start_tasks(cmp, now), ready;
 
-		for (i = 0; i < cmp->nworkers && !cmp->lost; i++) {
-			worker *w = &cmp->workers[i];
-			task *tk;
-
-			while (w->task == NULL && (tk = dequeue_due(cmp, now)) != NULL) {
-				if (task_moot(tk)) {
-					diff_table *t = tk->t;
-
-					task_free(tk);
-					table_task_done(t);
-					continue;
-				}
-				worker_start(cmp, w, tk);
-				if (!w->busy[SRC] && !w->busy[DST])
-					worker_finish(cmp, w);
-			}
-			if (w->task == NULL)
-				idle++;
-		}
 		if (cmp->lost)
 			break;
 		for (i = 0; i < cmp->nworkers; i++)
@@ -732,7 +618,7 @@ run_loop(compare *cmp)
 					item_worker[n++] = i * 2 + s;
 				}
 		/* Only with a worker idle does a queued re-check's time matter. */
-		due = idle > 0 ? earliest_due(cmp, now) : INFINITY;
+		due = idle > 0 ? queue_next_due(&cmp->queue, now) : INFINITY;
 		if (n == 0 && due == INFINITY)
 			break; /* nothing running, nothing queued */
 		ready = pg_poll(items, n, due == INFINITY ? -1 : fmax(0, due - now));
@@ -745,9 +631,7 @@ run_loop(compare *cmp)
 			worker *w = &cmp->workers[item_worker[i] / 2];
 
 			s = item_worker[i] % 2;
-			if (!items[i].ready)
-				continue;
-			if (worker_read(cmp, w, s) && !w->busy[SRC] && !w->busy[DST])
+			if (items[i].ready && worker_read(cmp, w, s) && !w->busy[SRC] && !w->busy[DST])
 				worker_finish(cmp, w);
 		}
 	}
@@ -761,15 +645,14 @@ static void
 abandon(compare *cmp)
 {
 	int i, s;
+	task *tk;
 
-	while (cmp->queue) {
-		task *tk = cmp->queue;
-
-		cmp->queue = tk->next;
+	while ((tk = cmp->queue.head) != NULL) {
+		cmp->queue.head = tk->next;
 		table_fail(tk->t, cmp->why);
 		task_free(tk);
 	}
-	cmp->tail = NULL;
+	cmp->queue.tail = NULL;
 	for (i = 0; i < cmp->nworkers; i++) {
 		worker *w = &cmp->workers[i];
 
@@ -808,22 +691,23 @@ diff_compare_tables(diff_run *run)
 
 		if (t->status == TS_MISSING) {
 			/* Count what the one side has, for the report. */
-			tk = task_new(TK_ONE_SIDE, t, NULL, NULL, "");
+			tk = task_new(TK_ONE_SIDE, PART_ALL, t, NULL, NULL, "");
 			tk->side = t->side[SRC].present ? SRC : DST;
-			enqueue(&cmp, tk, false);
+			queue_push(&cmp.queue, tk, false);
 			continue;
 		}
 		if (t->status != TS_PENDING && t->status != TS_NOT_REPLICATED)
 			continue;
 		if (run->opt->mode == MODE_CHECKSUM && t->nkeys > 0) {
-			/* The whole key space is the first range. */
-			tk = task_new(TK_RANGE, t, NULL, NULL, "000000");
+			/* The whole table is the first range; its slot 1 is for the NULL keys, once cut up. */
+			tk = task_new(TK_RANGE, PART_ALL, t, NULL, NULL, "000000");
 			t->nranges = 1;
-			t->range_rows = xcalloc(1, sizeof(*t->range_rows));
-			tk->initial = 0;
+			t->range_rows = xcalloc(2, sizeof(*t->range_rows));
+			tk->top = 0;
+			tk->first = true;
 		} else
-			tk = task_new(TK_WHOLE, t, NULL, NULL, "");
-		enqueue(&cmp, tk, false);
+			tk = task_new(TK_WHOLE, PART_ALL, t, NULL, NULL, "");
+		queue_push(&cmp.queue, tk, false);
 	}
 
 	ok = run_loop(&cmp);

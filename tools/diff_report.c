@@ -40,6 +40,8 @@ kind_text(const char *kind)
 		return "missing on DST";
 	if (strcmp(kind, "extra") == 0)
 		return "extra on DST";
+	if (strcmp(kind, "duplicated") == 0)
+		return "key duplicated";
 	return "changed";
 }
 
@@ -57,26 +59,33 @@ format_rows(char *buf, size_t size, const diff_table *t, int s, bool estimate)
 }
 
 /* "id=5" or "(a, b)=(1, x)". */
+/* "id=5" or "(a, b)=(1, x)", a NULL value as NULL; escaped for a terminal (the values are data). */
 static void
 format_key(strbuf *sb, const diff_table *t, char **values)
 {
 	int k;
 
-	if (t->nkeys == 1) {
-		sb_printf(sb, "%s=%s", t->key_list, values[0]);
-		return;
+	if (t->nkeys > 1)
+		sb_append_char(sb, '(');
+	display_quote(sb, t->key_list);
+	sb_append(sb, t->nkeys > 1 ? ")=(" : "=");
+	for (k = 0; k < t->nkeys; k++) {
+		if (k)
+			sb_append(sb, ", ");
+		if (values[k])
+			display_quote(sb, values[k]);
+		else
+			sb_append(sb, "NULL");
 	}
-	sb_printf(sb, "(%s)=(", t->key_list);
-	for (k = 0; k < t->nkeys; k++)
-		sb_printf(sb, "%s%s", k ? ", " : "", values[k]);
-	sb_append_char(sb, ')');
+	if (t->nkeys > 1)
+		sb_append_char(sb, ')');
 }
 
 /* The note column: what is known beyond the status. */
 static char *
 table_note(const diff_table *t)
 {
-	int i, missing = 0, extra = 0, changed = 0;
+	int i, missing = 0, extra = 0, changed = 0, duplicated = 0;
 	strbuf sb;
 
 	sb_init(&sb);
@@ -87,6 +96,8 @@ table_note(const diff_table *t)
 			missing++;
 		else if (strcmp(k, "extra") == 0)
 			extra++;
+		else if (strcmp(k, "duplicated") == 0)
+			duplicated++;
 		else
 			changed++;
 	}
@@ -94,6 +105,8 @@ table_note(const diff_table *t)
 		sb_printf(&sb, "more than %d rows differ; listed: ", t->ndiffs);
 	if (t->ndiffs > 0)
 		sb_printf(&sb, "%d missing on DST, %d extra on DST, %d changed", missing, extra, changed);
+	if (duplicated > 0)
+		sb_printf(&sb, ", %d key%s duplicated", duplicated, duplicated == 1 ? "" : "s");
 	if (t->note)
 		sb_printf(&sb, "%s%s", sb.len ? "; " : "", t->note);
 	return sb_steal(&sb);
@@ -243,8 +256,12 @@ diff_print_text(const diff_run *run, result_t r)
 			if (sb.len == 0)
 				fprintf(out, "\nRows that differ:\n");
 			sb_reset(&sb);
-			sb_printf(&sb, "%s: %s: ", t->display, kind_text(t->diffs[j].kind));
+			display_quote(&sb, t->display);
+			sb_printf(&sb, ": %s: ", kind_text(t->diffs[j].kind));
 			format_key(&sb, t, t->diffs[j].values);
+			if (strcmp(t->diffs[j].kind, "duplicated") == 0)
+				sb_printf(&sb, " (%lld row%s on SRC, %lld on DST)", t->diffs[j].rows[SRC],
+						  t->diffs[j].rows[SRC] == 1 ? "" : "s", t->diffs[j].rows[DST]);
 			fprintf(out, "  %s\n", sb.data);
 		}
 	}
@@ -353,6 +370,10 @@ diff_print_json(const diff_run *run, result_t r)
 				for (k = 0; k < t->nkeys; k++)
 					json_string(&j, t->key_names[k], t->diffs[d].values[k]);
 				json_object_end(&j);
+				if (strcmp(t->diffs[d].kind, "duplicated") == 0) {
+					json_int(&j, "src_rows", t->diffs[d].rows[SRC]);
+					json_int(&j, "dst_rows", t->diffs[d].rows[DST]);
+				}
 				json_object_end(&j);
 			}
 			json_array_end(&j);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "embedded.h"
+#include "pg.h"
 #include "sql.h"
 #include "util.h"
 
@@ -148,6 +149,34 @@ sql_tables(int server_version)
 				  rel);
 	free(rel);
 	return q;
+}
+
+bool
+sql_distinct_sides(PGconn *src, PGconn *dst, const char *what, char **src_role, char **dst_role)
+{
+	char *sql = sql_load("identity", PQserverVersion(src), NULL);
+	pg_request req[2] = {{src, "SRC", sql, 0, NULL, NULL}, {dst, "DST", sql, 0, NULL, NULL}};
+	bool same;
+
+	if (sql == NULL || !pg_query_all(req, 2, NULL, NULL)) {
+		free(sql);
+		return false;
+	}
+	free(sql);
+	same = strcmp(pg_text(req[0].res, 0, pg_col(req[0].res, "identity")),
+				  pg_text(req[1].res, 0, pg_col(req[1].res, "identity"))) == 0;
+	if (same)
+		log_error(
+			"SRC and DST are the same database (%s on the cluster with system identifier %s): refusing to %s",
+			pg_text(req[0].res, 0, pg_col(req[0].res, "database")),
+			pg_text(req[0].res, 0, pg_col(req[0].res, "system_identifier")), what);
+	if (src_role)
+		*src_role = pg_dup(req[0].res, 0, pg_col(req[0].res, "role_name"));
+	if (dst_role)
+		*dst_role = pg_dup(req[1].res, 0, pg_col(req[1].res, "role_name"));
+	PQclear(req[0].res);
+	PQclear(req[1].res);
+	return !same;
 }
 
 static const char *

@@ -7,6 +7,9 @@
 #ifndef MIGKIT_SQL_H
 #define MIGKIT_SQL_H
 
+#include <libpq-fe.h>
+#include <stdbool.h>
+
 /*
  * The text of kit/sql/NAME.sql for a server of version server_version (as
  * PQserverVersion): the variant NAME-pgNN.sql with the smallest NN at least
@@ -26,6 +29,14 @@ char *sql_load(const char *name, int server_version, const char *const *vars);
  * frees; NULL (logged) on a defect.
  */
 char *sql_tables(int server_version);
+
+/*
+ * Refuses SRC and DST being one database (kit/sql/identity.sql): logs
+ * "SRC and DST are the same database ...: refusing to WHAT" and returns
+ * false (also on a failed query, logged).  The roles connected on each
+ * side are returned when the pointers are not NULL (caller frees).
+ */
+bool sql_distinct_sides(PGconn *src, PGconn *dst, const char *what, char **src_role, char **dst_role);
 
 /* The JSON pattern lists the kit exports: MIGKIT_INCLUDE, MIGKIT_EXCLUDE, else "[]". */
 const char *sql_include(void);
