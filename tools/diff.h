@@ -142,6 +142,9 @@ void diff_measure_lag(diff_run *run, lag_sample *lag);
 void diff_table_free(diff_table *t);
 void diff_sequence_free(diff_sequence *s);
 
+/* diff_sequences.c: pairs both sides' sequences (their queries' results) and judges each. */
+void diff_merge_sequences(diff_run *run, PGresult *res[2]);
+
 /* diff_compare.c */
 bool diff_compare_tables(diff_run *run);
 

@@ -1,6 +1,6 @@
 /*
- * Tasks of migkit diff's comparison: their key bounds, the queue, and the
- * SQL each one sends (see diff_task.h).
+ * Tasks of migkit diff's comparison: their key bounds, the queue, the SQL
+ * each one sends, and the table results they add up to (see diff_task.h).
  */
 #include "config.h"
 
@@ -242,4 +242,103 @@ task_sql(diff_mode mode, const task *tk, int side, const char **params, int *np,
 			break;
 	}
 	return sb_steal(&sql);
+}
+
+static void
+table_sum_rows(diff_table *t)
+{
+	int i;
+
+	if (t->range_rows == NULL)
+		return;
+	t->rows[SRC] = t->rows[DST] = 0;
+	for (i = 0; i <= t->nranges; i++) {
+		t->rows[SRC] += t->range_rows[i][SRC];
+		t->rows[DST] += t->range_rows[i][DST];
+	}
+	t->rows_known = true;
+}
+
+static int
+diff_order(const void *a, const void *b)
+{
+	const row_diff *x = a, *y = b;
+	int c = strcmp(x->pos, y->pos);
+
+	return c ? c : x->seq - y->seq;
+}
+
+/* A table whose last task is done gets its verdict. */
+void
+table_task_done(diff_table *t)
+{
+	if (--t->outstanding > 0)
+		return;
+	t->finished = now_seconds();
+	if (t->status == TS_ERROR)
+		t->rows_known = false;
+	else
+		table_sum_rows(t);
+	if (t->ndiffs > 1)
+		qsort(t->diffs, (size_t) t->ndiffs, sizeof(row_diff), diff_order);
+	if (t->status != TS_PENDING)
+		return;
+	if (t->ndiffs > 0)
+		t->status = TS_DIFFERENT;
+	else if (t->rows_known && t->rows[SRC] != t->rows[DST]) {
+		/* Never "equal" over unequal counts, even when no row could be named. */
+		t->status = TS_DIFFERENT;
+		t->note = xasprintf("%lld rows on SRC, %lld on DST, and no row could be named: compare again",
+							t->rows[SRC], t->rows[DST]);
+	} else {
+		t->status = TS_EQUAL;
+		if (t->rechecked && t->note == NULL)
+			t->note = xstrdup("equal on re-check (the first difference was replication lag)");
+	}
+}
+
+void
+table_fail(diff_table *t, const char *why)
+{
+	if (t->status == TS_ERROR)
+		return;
+	t->status = TS_ERROR;
+	free(t->note);
+	t->note = xstrdup(why);
+}
+
+/* Lists one row that differs (the values are taken over). */
+void
+table_add_diff(diff_table *t, const char *kind, char **values, const char *pos, long long ns, long long nd)
+{
+	row_diff *d;
+
+	if (t->ndiffs >= DIFF_MAX_ROWS) {
+		t->truncated = true;
+		keys_free(values, t->nkeys);
+		return;
+	}
+	if (t->ndiffs == t->cap_diffs) {
+		t->cap_diffs = t->cap_diffs ? t->cap_diffs * 2 : 16;
+		t->diffs = xrealloc(t->diffs, (size_t) t->cap_diffs * sizeof(row_diff));
+	}
+	d = &t->diffs[t->ndiffs];
+	d->kind = kind;
+	d->values = values;
+	d->rows[SRC] = ns;
+	d->rows[DST] = nd;
+	d->pos = xstrdup(pos);
+	d->seq = t->ndiffs++;
+}
+
+/* Adds what a terminal task counted to the first-level range it belongs to. */
+void
+count_into_top(const task *tk, const long long count[2])
+{
+	diff_table *t = tk->t;
+
+	if (tk->top < 0 || t->range_rows == NULL)
+		return;
+	t->range_rows[tk->top][SRC] += count[SRC];
+	t->range_rows[tk->top][DST] += count[DST];
 }

@@ -72,6 +72,16 @@ task *queue_pop_due(task_queue *q, double now);
 /* When the next queued task may start; INFINITY when none is queued. */
 double queue_next_due(const task_queue *q, double now);
 
+/* The table results tasks add up to. */
+/* A table whose last task is done gets its verdict (tasks count down t->outstanding). */
+void table_task_done(diff_table *t);
+void table_fail(diff_table *t, const char *why);
+/* Lists one row that differs (the values are taken over); ns, nd: rows per side with its key. */
+void table_add_diff(diff_table *t, const char *kind, char **values, const char *pos, long long ns,
+					long long nd);
+/* Adds what a terminal task counted to the first-level range it belongs to. */
+void count_into_top(const task *tk, const long long count[2]);
+
 /*
  * The query a task sends to one side (NULL: that side is not asked), its
  * parameters in params (room for 2 * nkeys + 2, pointing into the task or

@@ -1,0 +1,428 @@
+/*
+ * Unit tests of migkit's pure functions: quoting and escaping, number and
+ * duration parsing and formatting, the template engine, the row-hash
+ * expression of diff --checksum, the kit's SQL files and their version
+ * variants, and the cases of progress's verdict.  No server is needed.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config_file.h"
+#include "diff_hash.h"
+#include "output.h"
+#include "progress.h"
+#include "quote.h"
+#include "sql.h"
+#include "tap.h"
+#include "template.h"
+#include "util.h"
+
+/* Runs one appending quoter on s and returns what it wrote (static buffer). */
+static const char *
+quoted(void (*fn)(strbuf *, const char *), const char *s)
+{
+	static char out[4096];
+	strbuf sb;
+
+	sb_init(&sb);
+	fn(&sb, s);
+	snprintf(out, sizeof(out), "%s", sb.data);
+	sb_free(&sb);
+	return out;
+}
+
+static const char *
+shell(const char *s)
+{
+	static char out[1024];
+	strbuf sb;
+
+	sb_init(&sb);
+	if (!shell_quote(&sb, s))
+		snprintf(out, sizeof(out), "(refused)");
+	else
+		snprintf(out, sizeof(out), "%s", sb.data);
+	sb_free(&sb);
+	return out;
+}
+
+static void
+test_quoting(void)
+{
+	strbuf sb;
+
+	IS(shell("pg-meta.meta"), "pg-meta.meta", "shell_quote leaves a safe word bare");
+	IS(shell("a b"), "'a b'", "shell_quote single-quotes a word with a space");
+	IS(shell("x'; DROP TABLE t; --"), "'x'\\''; DROP TABLE t; --'", "shell_quote escapes a quote as '\\''");
+	IS(shell("$(touch x)"), "'$(touch x)'", "shell_quote makes a command substitution inert");
+	IS(shell(""), "''", "shell_quote writes the empty string as ''");
+	IS(shell("a\nb"), "(refused)", "shell_quote refuses a newline");
+	IS(quoted(conninfo_quote, "db name"), "'db name'", "conninfo_quote quotes a value with a space");
+	IS(quoted(conninfo_quote, "it's"), "'it\\'s'", "conninfo_quote escapes a quote");
+	IS(quoted(url_encode, "a b/é"), "a%20b%2F%C3%A9", "url_encode percent-encodes a URL part");
+
+	IS(quoted(json_quote, "a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"", "json_quote escapes quote, backslash, newline");
+	IS(quoted(json_quote, "\x1b[31m"), "\"\\u001b[31m\"", "json_quote escapes a terminal escape");
+	IS(quoted(json_quote, "caf\xc3\xa9"), "\"caf\xc3\xa9\"", "json_quote keeps valid UTF-8");
+	IS(quoted(json_quote, "a\xff\xc3z"), "\"a\\ufffd\\ufffdz\"", "json_quote writes invalid UTF-8 as U+FFFD");
+	IS(quoted(json_quote, "\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"",
+	   "json_quote refuses a UTF-8 surrogate");
+	IS(quoted(prom_quote, "a\"b\\c\nd"), "a\\\"b\\\\c\\nd", "prom_quote escapes a label value");
+	IS(quoted(display_quote, "id\x1b[2J\n"), "id\\x1B[2J\\x0A", "display_quote escapes control characters");
+	IS(quoted(display_quote, "Größe \"q\" \\"), "Größe \"q\" \\",
+	   "display_quote keeps text, quotes, backslash");
+	IS(quoted(display_quote, "a\xc2\x9b"
+							 "b"),
+	   "a\\xC2\\x9Bb", "display_quote escapes a C1 control (CSI)");
+
+	sb_init(&sb);
+	array_begin(&sb);
+	array_add(&sb, "plain");
+	array_add(&sb, "with \"quote\" and \\");
+	array_add(&sb, NULL);
+	array_end(&sb);
+	IS(sb.data, "{\"plain\",\"with \\\"quote\\\" and \\\\\",NULL}",
+	   "array builder quotes items and writes NULL");
+	sb_free(&sb);
+	sb_init(&sb);
+	array_begin(&sb);
+	array_end(&sb);
+	IS(sb.data, "{}", "array builder: an empty array");
+	sb_free(&sb);
+}
+
+static void
+test_numbers(void)
+{
+	long n = 0;
+	long long b = 0;
+	double d = 0;
+	char buf[64];
+
+	OK(parse_long("42", &n) && n == 42, "parse_long reads a number");
+	OK(!parse_long("42x", &n) && !parse_long("", &n) && !parse_long(NULL, &n), "parse_long refuses junk");
+	OK(parse_double("2.5", &d) && d == 2.5, "parse_double reads a fraction");
+	OK(!parse_double("inf", &d) && !parse_double("nan", &d), "parse_double refuses infinities");
+	OK(parse_seconds("0.5", &d) && d == 0.5, "parse_seconds reads a fraction of a second");
+	OK(!parse_seconds("0", &d) && !parse_seconds("-1", &d), "parse_seconds wants more than 0");
+	OK(parse_bytes("64kB", &b) && b == 65536, "parse_bytes reads kB as 1024");
+	OK(parse_bytes("2 MB", &b) && b == 2097152, "parse_bytes allows a space before the unit");
+	OK(parse_bytes("1gb", &b) && b == 1073741824LL, "parse_bytes ignores the unit's case");
+	OK(!parse_bytes("lots", &b) && !parse_bytes("1 XB", &b) && !parse_bytes("-1", &b),
+	   "parse_bytes refuses junk");
+	OK(!parse_bytes("9223372036854775807TB", &b), "parse_bytes refuses an overflow");
+	IS(format_bytes(1536, buf, sizeof(buf)), "1.5 kB", "format_bytes: kB");
+	IS(format_bytes(12, buf, sizeof(buf)), "12 B", "format_bytes: bytes");
+	IS(format_duration(12.44, buf, sizeof(buf)), "12.4s", "format_duration: seconds");
+	IS(format_duration(185, buf, sizeof(buf)), "3m05s", "format_duration: minutes");
+	IS(format_duration(3720, buf, sizeof(buf)), "1h02m", "format_duration: hours");
+	IS(format_duration(NAN, buf, sizeof(buf)), "-", "format_duration: unknown");
+	IS(format_seconds(0.35, buf, sizeof(buf)), "350 ms", "format_seconds: milliseconds under a second");
+	IS(format_timestamp(0.25, buf, sizeof(buf)), "1970-01-01T00:00:00.250000Z",
+	   "format_timestamp: UTC with us");
+}
+
+static char *
+render(const char *text, tpl_mode mode)
+{
+	tpl_vars *v = tpl_vars_new();
+	char *items[] = {"a.*", "b c"};
+	char *out;
+
+	tpl_set(v, "name", "x y");
+	tpl_set(v, "flag", "true");
+	tpl_set(v, "off", "false");
+	tpl_set_list(v, "list", items, 2);
+	tpl_set_list(v, "empty", NULL, 0);
+	out = tpl_render("unit", text, v, mode);
+	tpl_vars_free(v);
+	return out;
+}
+
+static void
+test_templates(void)
+{
+	char *s;
+
+	s = render("v={{name}}\n", TPL_SHELL);
+	IS(s, "v='x y'\n", "a value is one shell word in a script");
+	free(s);
+	s = render("v={{name}}\n", TPL_TEXT);
+	IS(s, "v=x y\n", "a value is text in the runbook");
+	free(s);
+	s = render("{{#list}}- {{.}}\n{{/list}}", TPL_TEXT);
+	IS(s, "- a.*\n- b c\n", "a list section repeats per item");
+	free(s);
+	s = render("{{^empty}}none\n{{/empty}}{{^list}}never\n{{/list}}", TPL_TEXT);
+	IS(s, "none\n", "an inverted section renders for an empty list only");
+	free(s);
+	s = render("{{#flag}}on{{/flag}}{{#off}}off{{/off}}{{^off}}!{{/off}}", TPL_TEXT);
+	IS(s, "on!", "a value section renders unless the value is false");
+	free(s);
+	s = render("a\n  {{! a comment }}\nb\n", TPL_TEXT);
+	IS(s, "a\nb\n", "a standalone comment takes its line with it");
+	free(s);
+	s = render("{{nope}}", TPL_TEXT);
+	OK(s == NULL, "an unknown name is an error, not an empty string");
+	free(s);
+	s = render("{{name", TPL_TEXT);
+	OK(s == NULL, "an unclosed tag is an error");
+	s = render("{{#list}}x", TPL_TEXT);
+	OK(s == NULL, "an unclosed section is an error");
+	s = render("{{/list}}", TPL_TEXT);
+	OK(s == NULL, "a stray close is an error");
+	s = render("{{list}}", TPL_TEXT);
+	OK(s == NULL, "a list used as a value is an error");
+}
+
+static char *
+hash_of(const hash_column *cols, int n)
+{
+	return diff_hash_expr(cols, n);
+}
+
+static void
+test_row_hash(void)
+{
+	hash_column cols[] = {
+		{"id", true, HASH_FN, "pg_catalog.hashint8extended"},
+		{"amount", false, HASH_NUMERIC, NULL},
+		{"name", true, HASH_TEXT, NULL},
+		{"flag", false, HASH_BOOL, NULL},
+		{"born", false, HASH_DATE, NULL},
+		{"at", true, HASH_TSTZ, NULL},
+	};
+	hash_column swapped[] = {cols[0], cols[2], cols[1], cols[3], cols[4], cols[5]};
+	hash_column many[120];
+	char *a = hash_of(cols, 6), *b, *c;
+	int i;
+
+	LACKS(a, "hash_record_extended", "the row hash needs no hash_record_extended (PostgreSQL 14)");
+	HAS(a, "pg_catalog.scale(amount)", "a numeric is hashed with its scale (1.0 is not 1.00)");
+	HAS(a, "name::pg_catalog.text collate pg_catalog.\"C\"", "a text is hashed byte by byte");
+	HAS(a, "case when flag then", "a boolean picks a seed");
+	HAS(a, "timezone('00:00'::pg_catalog.interval, at)", "a timestamptz is hashed as UTC wall time");
+	HAS(a, "when born operator(pg_catalog.<) '2000-01-01'", "a date's CASE keeps NULL apart from -infinity");
+	LACKS(a, "else -2147483647", "a NULL date does not hash like a value");
+	HAS(a, "coalesce(", "a nullable column leaves a trace when NULL");
+	OK(strncmp(a, "pg_catalog.", 11) == 0, "the expression is schema-qualified");
+	b = hash_of(cols, 6);
+	IS(a, b, "the same columns give the same expression");
+	c = hash_of(swapped, 6);
+	OK(strcmp(a, c) != 0, "the order of the columns counts");
+	free(a);
+	free(b);
+	free(c);
+	for (i = 0; i < 120; i++) {
+		many[i].quoted = "c";
+		many[i].notnull = true;
+		many[i].kind = HASH_FN;
+		many[i].fn = "pg_catalog.hashint4extended";
+	}
+	a = hash_of(many, 120);
+	OK(a && strlen(a) < 20000, "120 columns give an expression of bounded size (the chain is cut)");
+	free(a);
+	a = hash_of(NULL, 0);
+	IS(a, "pg_catalog.hashint8extended(0, 0)", "a table without columns hashes to a constant");
+	free(a);
+	OK(diff_hash_kind("numeric") == HASH_NUMERIC && diff_hash_kind("whatever") == HASH_TEXT,
+	   "an unknown kind is hashed as text");
+}
+
+static void
+test_sql_files(void)
+{
+	static const char *const slot_vars[] = {"slot", NULL};
+	static const char *const expr_vars[] = {"subid=(select oid from sub)", NULL};
+	char *s;
+
+	s = sql_load("lag", 150000, slot_vars);
+	HAS(s, "slot_name = $1", "a psql variable becomes a parameter");
+	LACKS(s, "= :'slot'", "no psql variable is left outside the comments");
+	free(s);
+	s = sql_load("slot", 120000, slot_vars);
+	HAS(s, "-1::pg_catalog.int8 as max_slot_keep",
+		"PostgreSQL 12 gets slot-pg12.sql (no max_slot_wal_keep_size)");
+	free(s);
+	s = sql_load("slot", 130000, slot_vars);
+	HAS(s, "current_setting('max_slot_wal_keep_size')", "PostgreSQL 13 gets slot.sql");
+	free(s);
+	s = sql_load("apply-worker", 150000, expr_vars);
+	LACKS(s, "leader_pid", "before 16 the apply worker is the one without relid");
+	HAS(s, "(select oid from sub)::pg_catalog.oid", "a variable may stand for an expression of the query");
+	free(s);
+	s = sql_load("apply-worker", 180000, expr_vars);
+	HAS(s, "leader_pid is null", "from 16 on the apply worker is the leader");
+	free(s);
+	s = sql_load("relations", 150000, NULL);
+	OK(s == NULL, "a file whose variable is not given is an error");
+	s = sql_load("no-such-file", 150000, NULL);
+	OK(s == NULL, "an unknown file is an error");
+	s = sql_tables(110000);
+	HAS(s, "r.in_migration", "the migration's tables come from relations.sql");
+	HAS(s, "'\\\\\\1'", "a quoted literal is left as it is");
+	free(s);
+}
+
+/* A snapshot of a healthy subscription: two tables streaming, no lag. */
+static void
+healthy(snapshot *s, table_row *rows)
+{
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	memset(rows, 0, 2 * sizeof(table_row));
+	s->enabled = true;
+	s->worker_pid = 4242;
+	s->slot_name = xstrdup("sub");
+	s->slot_found = true;
+	s->lag.known = true;
+	s->lag.bytes = 0;
+	s->max_slot_keep = -1;
+	s->max_wal_size = 1 << 30;
+	s->receipt_age = s->end_age = 0.1;
+	s->apply_errors = s->sync_errors = NAN;
+	s->wal_dir = s->safe_wal_size = NAN;
+	s->hb = HB_OFF;
+	s->tables = xcalloc(2, sizeof(table_row));
+	for (i = 0; i < 2; i++) {
+		s->tables[i].schema = xstrdup("public");
+		s->tables[i].name = xstrdup(i ? "b" : "a");
+		s->tables[i].state = STATE_STREAMING;
+		s->tables[i].substate = 'r';
+		s->tables[i].size = 8192;
+		s->tables[i].copy_rate = NAN;
+	}
+	s->ntables = 2;
+	(void) rows;
+}
+
+static bool
+says(char **list, int n, const char *part)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (strstr(list[i], part))
+			return true;
+	return false;
+}
+
+static void
+test_verdict(void)
+{
+	progress_options o;
+	history h = {0};
+	snapshot s;
+	table_row rows[2];
+
+	memset(&o, 0, sizeof(o));
+	o.sub = "sub";
+	o.sub_sql = "sub";
+	o.max_lag = 1024 * 1024;
+	o.max_lag_seconds = 5;
+
+	healthy(&s, rows);
+	progress_evaluate(&s, &o, &h);
+	OK(s.in_sync && s.nwhy == 0, "every table streaming without lag: in sync");
+	snapshot_free(&s);
+
+	healthy(&s, rows);
+	s.enabled = false;
+	progress_evaluate(&s, &o, &h);
+	OK(!s.in_sync && says(s.why, s.nwhy, "disabled"), "a disabled subscription is not in sync");
+	snapshot_free(&s);
+
+	healthy(&s, rows);
+	s.tables[1].state = STATE_NOT_REPLICATED;
+	progress_evaluate(&s, &o, &h);
+	OK(!s.in_sync && says(s.why, s.nwhy, "not replicated: public.b"), "a table not replicated is named");
+	OK(!says(s.why, s.nwhy, "not streaming yet"), "it is not counted as not streaming yet");
+	snapshot_free(&s);
+
+	healthy(&s, rows);
+	s.tables[0].state = STATE_COPYING;
+	progress_evaluate(&s, &o, &h);
+	OK(!s.in_sync && says(s.why, s.nwhy, "1 of 2 tables not streaming yet"), "a table under copy is counted");
+	snapshot_free(&s);
+
+	healthy(&s, rows);
+	s.lag.known = false;
+	progress_evaluate(&s, &o, &h);
+	OK(!s.in_sync && says(s.why, s.nwhy, "the lag is unknown"), "an unknown lag is never in sync");
+	snapshot_free(&s);
+
+	healthy(&s, rows);
+	s.lag.bytes = 2 * 1024 * 1024;
+	s.receipt_age = 9;
+	progress_evaluate(&s, &o, &h);
+	OK(!s.in_sync && says(s.why, s.nwhy, "lag 2.0 MB > 1.0 MB"), "a lag in bytes over the limit is named");
+	OK(says(s.why, s.nwhy, "(lag_max_seconds)"), "a lag in seconds over lag_max_seconds is named");
+	snapshot_free(&s);
+
+	healthy(&s, rows);
+	s.lag.bytes = 100;
+	s.receipt_age = 9;
+	o.max_lag_seconds = 0;
+	progress_evaluate(&s, &o, &h);
+	OK(s.in_sync, "without lag_max_seconds only the bytes count");
+	o.max_lag_seconds = 5;
+	snapshot_free(&s);
+
+	healthy(&s, rows);
+	s.wal_status = xstrdup("lost");
+	progress_evaluate(&s, &o, &h);
+	OK(says(s.warnings, s.nwarnings, "wal_status lost"), "a slot that lost WAL is a warning");
+	snapshot_free(&s);
+
+	healthy(&s, rows);
+	s.worker_pid = 0;
+	progress_evaluate(&s, &o, &h);
+	OK(!s.in_sync && says(s.why, s.nwhy, "apply worker is not running"), "no apply worker: not in sync");
+	OK(isnan(s.lag_seconds) || s.lag_seconds == 0, "without a worker the seconds come from the bytes only");
+	snapshot_free(&s);
+}
+
+static void
+test_config(void)
+{
+	char path[] = "/tmp/migkit-unit-XXXXXX";
+	int fd = mkstemp(path);
+	const char *yml =
+		"src_cls: pg-meta\nsrc_db: meta\nsrc_ip: 10.0.0.1\ndst_cls: pg-test\ndst_db: meta\ndst_ip: 10.0.0.2\n";
+	mk_config *c;
+	const key_def *k;
+	int n = 0;
+
+	OK(fd >= 0 && write(fd, yml, strlen(yml)) == (ssize_t) strlen(yml), "a config file is written");
+	close(fd);
+	c = config_load(path);
+	OK(c != NULL, "a minimal config loads");
+	if (c) {
+		IS(config_get(c, "pub_name"), "pub_pg_meta_meta", "pub_name is derived as the original kit did");
+		IS(config_get(c, "sub_conn"), "host=10.0.0.1 dbname=meta user=replicator", "sub_conn is derived");
+		IS(config_get(c, "lag_max_seconds"), "5", "lag_max_seconds defaults to 5");
+		config_free(c);
+	}
+	unlink(path);
+	for (k = config_keys; k->name; k++)
+		n++;
+	OK(n > 20, "the key table lists every key");
+}
+
+int
+main(void)
+{
+	test_quoting();
+	test_numbers();
+	test_templates();
+	test_row_hash();
+	test_sql_files();
+	test_verdict();
+	test_config();
+	return tap_done();
+}
