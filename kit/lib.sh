@@ -22,14 +22,16 @@ MK_JSON_FINDINGS=()
 MK_JSON_NOTES=()
 MK_SQL_ERROR=
 
-# The shared SQL: the migration's tables (kit/sql/relations.sql, those
-# in_migration) with the columns oid, qualified, schema_name, name,
-# partitioned, for use as a subquery with "${MK_TABLE_VARS[@]}" on the psql
-# command line; and the subscription of the current database
-# (kit/sql/subscription.sql, psql variable sub).
+# The shared SQL, for use as subqueries: the database's own relations
+# (kit/sql/relations.sql) and among them the migration's tables (those
+# in_migration: oid, qualified, schema_name, name, partitioned), both with
+# "${MK_TABLE_VARS[@]}" on the psql command line; and the subscription of
+# the current database (kit/sql/subscription.sql, psql variable sub).
+# shellcheck disable=SC2034
+MK_RELATIONS_SQL=$(<"$MK_KIT/kit/sql/relations.sql")
 # shellcheck disable=SC2034
 MK_TABLES_SQL="select r.oid, r.qualified, r.schema_name, r.name, r.partitioned
-  from ($(<"$MK_KIT/kit/sql/relations.sql")) r
+  from ($MK_RELATIONS_SQL) r
  where r.in_migration"
 # shellcheck disable=SC2034
 MK_SUB_SQL=$(<"$MK_KIT/kit/sql/subscription.sql")

@@ -436,20 +436,9 @@ config_list_json(const mk_config *c, const char *name)
 	sb_init(&sb);
 	sb_append_char(&sb, '[');
 	for (i = 0; v && i < v->nitems; i++) {
-		const unsigned char *p;
-
 		if (i > 0)
 			sb_append(&sb, ", ");
-		sb_append_char(&sb, '"');
-		for (p = (const unsigned char *) v->items[i]; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				sb_append_char(&sb, '\\');
-			if (*p < 0x20)
-				sb_printf(&sb, "\\u%04x", *p);
-			else
-				sb_append_char(&sb, (char) *p);
-		}
-		sb_append_char(&sb, '"');
+		json_quote(&sb, v->items[i]);
 	}
 	sb_append_char(&sb, ']');
 	return sb_steal(&sb);
