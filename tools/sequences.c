@@ -39,7 +39,8 @@ sequences_with_relations(int server_version)
  * query_to_xml(): still one query, no object created on the server, and
  * about 60 us per sequence where a query_to_xml() each costs 110 (a much
  * longer UNION ALL costs more again: its planning grows faster than
- * linearly).  Materialized CTEs make each function run once per sequence;
+ * linearly).  Without exact they are left NULL (the chunks select
+ * nothing).  Materialized CTEs make each function run once per sequence;
  * CASE keeps the reads away from unreadable ones.
  */
 char *
@@ -50,26 +51,6 @@ sequences_read_sql(int server_version, bool exact)
 
 	if (with == NULL)
 		return NULL;
-	if (!exact) {
-		q = xasprintf(
-			"%s, s as %s(\n"
-			"  select r.oid, r.schema_name as nspname, r.name as relname, r.qualified, r.picked,\n"
-			"         pg_catalog.has_sequence_privilege(r.oid, 'SELECT')\n"
-			"           and pg_catalog.has_schema_privilege(r.schema_name, 'USAGE') as readable,\n"
-			"         pg_catalog.has_sequence_privilege(r.oid, 'UPDATE') as writable\n"
-			"    from rel r\n"
-			"), fast as %s(\n"
-			"  select s.*, case when s.readable then pg_catalog.pg_sequence_last_value(s.oid) end as lv\n"
-			"    from s\n"
-			")\n"
-			"select f.oid, f.nspname, f.relname, f.qualified, f.picked, f.readable, f.writable, f.lv as last_value,\n"
-			"       case when f.lv is not null then true when f.readable then false end as is_called,\n"
-			"       q.seqincrement as increment, q.seqmin as min, q.seqmax as max\n"
-			"  from fast f join pg_catalog.pg_sequence q on q.seqrelid = f.oid",
-			with, m, m);
-		free(with);
-		return q;
-	}
 	q = xasprintf(
 		"%s, s as %s(\n"
 		"  select r.oid, r.schema_name as nspname, r.name as relname, r.qualified, r.picked,\n"
@@ -85,7 +66,7 @@ sequences_read_sql(int server_version, bool exact)
 		"           'select %%s as o, last_value as v, is_called as c from %%s', f.oid, f.qualified), ' union all '),\n"
 		"           false, false, '') as x\n"
 		"    from (select f.oid, f.qualified, pg_catalog.row_number() over () / 50 as n\n"
-		"            from fast f where f.readable and f.lv is null) f\n"
+		"            from fast f where f.readable and f.lv is null and %s) f\n"
 		"   group by f.n\n"
 		"), slow as (\n"
 		"  select r.o::pg_catalog.oid as oid, r.v::pg_catalog.int8 as v, r.c::pg_catalog.bool as c\n"
@@ -103,7 +84,7 @@ sequences_read_sql(int server_version, bool exact)
 		"       q.seqincrement as increment, q.seqmin as min, q.seqmax as max\n"
 		"  from fast f left join slow on slow.oid = f.oid\n"
 		"  join pg_catalog.pg_sequence q on q.seqrelid = f.oid",
-		with, m, m);
+		with, m, m, exact ? "true" : "false");
 	free(with);
 	return q;
 }
