@@ -405,6 +405,38 @@ mk_pass_options() {
 	[ "$MK_JSON" = 0 ] || HELPER_ARGS+=(--json)
 }
 
+# mk_app_roles SIDE: the application's roles on SIDE that exist there
+# (kit/sql/app-roles.sql), as a JSON array of names.
+mk_app_roles() {
+	mk_query "$1" -v app_roles="${MIGKIT_APP_ROLES:-[]}" -v admin="$MIGKIT_ADMIN_USER" -v repl="$MIGKIT_REPL_USER" <<SQL
+select coalesce(json_agg(a.role order by a.role), '[]') from ($(<"$MK_KIT/kit/sql/app-roles.sql")) a where a.present
+SQL
+}
+
+# mk_unfenceable SIDE: the application's roles a fence on SIDE's database
+# cannot hold, each with why, on one line; nothing when every one can be.
+mk_unfenceable() {
+	mk_query "$1" -v app_roles="${MIGKIT_APP_ROLES:-[]}" -v admin="$MIGKIT_ADMIN_USER" -v repl="$MIGKIT_REPL_USER" <<SQL
+select string_agg(a.role || ' (' || concat_ws(', ',
+         case when not a.present then 'no such role' end,
+         case when a.kit_user then 'a user of the kit itself' end,
+         case when a.superuser then 'a superuser: no privilege holds it' end,
+         case when a.owns_database then 'owns the database: it may grant itself CONNECT again' end,
+         case when a.createrole then 'has CREATEROLE: it may make itself a member of a role that connects' end) || ')',
+       '; ' order by a.role)
+  from ($(<"$MK_KIT/kit/sql/app-roles.sql")) a
+ where not a.present or a.kit_user or a.superuser or a.owns_database or a.createrole
+SQL
+}
+
+# mk_fence_record SIDE ROLES: the record of a fence of ROLES (a JSON array
+# of names) on SIDE's database, taken before it is put up
+# (kit/sql/fence-record.sql).
+mk_fence_record() {
+	mk_query "$1" -v todo="$2" -v context="$MIGRATION_CONTEXT" \
+		-v admin="$MIGKIT_ADMIN_USER" -v repl="$MIGKIT_REPL_USER" -f "$MK_KIT/kit/sql/fence-record.sql"
+}
+
 # mk_json_field JSON FILTER: a field of a helper's --json document (jq).
 mk_json_field() {
 	command -v jq >/dev/null || mk_die "jq is not installed: the kit reads the helpers' --json with it (apt-get install jq)"

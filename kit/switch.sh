@@ -179,27 +179,10 @@ sw_abort() {
 SW_UNDO_WHAT=
 SW_UNDONE_SAYS=
 
-# sw_end_fenced_sessions SIDE RECORD: ends the sessions of the fenced roles
-# opened on SIDE while the fence of RECORD stood (kit/sql/fenced-sessions.sql);
-# run once it is lifted.  Prints how many.
-sw_end_fenced_sessions() {
-	local out
-	sw_sql out "$1" -v fence="$2" -f "$MK_KIT/kit/sql/fenced-sessions.sql" || return 1
-	printf '%s' "$out"
-}
-
 # sw_hook_written HOOK: false while HOOK is still the default the kit ships
 # (it carries the line MIGKIT_DEFAULT_HOOK=1).
 sw_hook_written() {
 	[ -x "$MK_KIT/$1" ] && ! grep -q '^MIGKIT_DEFAULT_HOOK=1' "$MK_KIT/$1"
-}
-
-# sw_app_roles SIDE: the application's roles on SIDE (kit/sql/app-roles.sql)
-# as a JSON array of names.
-sw_app_roles() {
-	mk_query "$1" -v app_roles="${MIGKIT_APP_ROLES:-[]}" -v admin="$MIGKIT_ADMIN_USER" -v repl="$MIGKIT_REPL_USER" <<SQL
-select coalesce(json_agg(a.role order by a.role), '[]') from ($(<"$MK_KIT/kit/sql/app-roles.sql")) a
-SQL
 }
 
 # sw_check_admin SIDE: the admin user must see every session (to wait for
@@ -237,11 +220,11 @@ sw_check_streaming() {
 }
 
 # sw_check_writable FROM TO ROLES [FENCE_FILE]: on TO, each application role
-# exists, may log in, is not read-only by default, and holds every write
-# privilege it holds on FROM (INSERT, UPDATE, DELETE on the migration's
-# tables, USAGE on their schemas, USAGE or UPDATE on their sequences).  A
-# read-only setting recorded in FENCE_FILE is the kit's own fence, which the
-# switch-over lifts, so it is not a blocker.
+# exists, may log in and connect to the database, is not read-only by
+# default, and holds every write privilege it holds on FROM (INSERT, UPDATE,
+# DELETE on the migration's tables, USAGE on their schemas, USAGE or UPDATE
+# on their sequences).  A fence recorded in FENCE_FILE is the kit's own on
+# TO, which the switch-over lifts: CONNECT it took is no blocker.
 sw_check_writable() {
 	local from=$1 to=$2 roles=$3 fenced='[]' held problems
 	[ -z "${4:-}" ] || [ ! -f "$4" ] || fenced=$(<"$4")
@@ -253,7 +236,7 @@ with t as ($MK_TABLES_SQL),
                     array['INSERT', 'UPDATE', 'DELETE'] as privs
                from t
              union all
-             select distinct 'schema', format('%I', t.schema_name), array['USAGE'] from t
+             select distinct 'schema', t.schema_name, array['USAGE'] from t
              union all
              select 'sequence', format('%I.%I', n.nspname, c.relname), array['USAGE', 'UPDATE']
                from pg_catalog.pg_class c
@@ -296,9 +279,12 @@ select msg from (
   union all
   select 2, r.name, format('role %s may not log in (NOLOGIN)', r.name) from r where r.oid is not null and not r.rolcanlogin
   union all
+  select 2, r.name, format('role %s may not connect to this database (GRANT CONNECT ON DATABASE ...)', r.name)
+    from r where r.oid is not null and r.name not in (select role from fence)
+             and not pg_catalog.has_database_privilege(r.oid, (select oid from db), 'CONNECT')
+  union all
   select 3, r.name, format('role %s is read-only by default in this database (default_transaction_read_only)', r.name)
     from r where exists (select 1 from ro where ro.setrole = r.oid and ro.setdatabase = (select oid from db))
-             and r.name not in (select role from fence)
   union all
   select 3, r.name, format('role %s is read-only by default (ALTER ROLE ... SET default_transaction_read_only)', r.name)
     from r where exists (select 1 from ro where ro.setrole = r.oid and ro.setdatabase = 0)

@@ -8,7 +8,7 @@
 
 setup_file() {
 	load test_helper/common
-	pg_start SRC
+	pg_start SRC "max_prepared_transactions = 4"
 	pg_start DST
 	local side
 	for side in SRC DST; do
@@ -53,6 +53,10 @@ setup() {
 	load test_helper/common
 }
 
+teardown() {
+	touch "$BATS_TEST_TMPDIR/stop"
+}
+
 
 @test "cutover refuses while re-routing is the default hook, and changes nothing" {
 	run -1 "$KITS/dflt/cutover" -y
@@ -74,6 +78,38 @@ setup() {
 	refute_output --partial '"Order Items"'
 	[ ! -e "$KITS/app/data/fence.json" ]
 	as_app SRC "insert into public.items (name) values ('after a refusal')"
+}
+
+@test "cutover's preflight checks the privileges on a schema whose name needs quoting, and names it" {
+	local side
+	for side in SRC DST; do
+		pg_psql "$side" postgres -c "create database quoted"
+		pg_psql "$side" quoted <<'SQL'
+create schema "Sales Dept";
+create table "Sales Dept"."Q1" (id int primary key);
+grant usage on schema "Sales Dept" to app_user;
+grant select, insert, update, delete on "Sales Dept"."Q1" to app_user;
+SQL
+	done
+	pg_sql DST quoted 'revoke usage on schema "Sales Dept" from app_user'
+	write_config "$KITS/quoted.yml" SRC quoted DST quoted "app_roles: [app_user]"
+	render_kit "$KITS/quoted.yml" "$KITS/quoted"
+	run -1 "$KITS/quoted/cutover" --dry-run
+	assert_output --partial 'on DST: role app_user lacks USAGE on schema Sales Dept'
+	refute_output --partial 'ERROR'
+	pg_sql DST quoted 'grant usage on schema "Sales Dept" to app_user'
+	run -1 "$KITS/quoted/cutover" --dry-run
+	assert_output --partial "ok: DST takes the application's writes"
+}
+
+@test "cutover refuses when the way back cannot be prepared: the replication user on DST may not replicate" {
+	pg_sql DST postgres "alter role replicator noreplication"
+	run -1 "$KITS/app/cutover" -y
+	pg_sql DST postgres "alter role replicator replication"
+	assert_output --partial "the way back cannot be prepared: role replicator on DST lacks REPLICATION"
+	[ ! -e "$KITS/app/data/fence.json" ]
+	run -0 "$KITS/app/cutover" --dry-run
+	assert_output --partial "the way back can be prepared"
 }
 
 @test "cutover refuses while the subscription is disabled" {
@@ -112,7 +148,7 @@ setup() {
 	wait_for DST app "select count(*) from pg_locks where relation = 'public.writes'::regclass and mode = 'ShareLock' and granted" 1
 	pg_sql SRC app "insert into public.writes values (0, 1)"
 	# A session the application keeps open, as a pooler does: the fence ends
-	# it, it comes back read-only, and lifting the fence must end it again.
+	# it and it cannot come back until the fence is lifted.
 	local pooler
 	(while [ ! -e "$BATS_TEST_TMPDIR/stop" ]; do as_app SRC "select pg_sleep(30)" >/dev/null 2>&1 || true; done) 3>&- &
 	pooler=$!
@@ -123,7 +159,7 @@ setup() {
 	pg_sql SRC app "select pg_terminate_backend(pid) from pg_stat_activity where usename = 'app_user'" >/dev/null
 	wait "$pooler"
 	pg_sql DST app "select pg_terminate_backend(pid) from pg_stat_activity where query like '%pg_sleep(60)%' and pid <> pg_backend_pid()" >/dev/null
-	assert_output --regexp "opened on SRC while it was fenced \(read-only\) ended: [1-9]"
+	assert_output --regexp "the application's roles cannot connect to app \([1-9][0-9]* session\(s\) ended"
 	[[ $stderr == *"aborted at catch-up: DST did not catch up with SRC within 1.000 s"* ]] || fail "$stderr"
 	[[ $stderr == *"the fence is lifted: the application goes on with SRC"* ]]
 	assert_output --partial "disable-src: done"
@@ -139,6 +175,21 @@ setup() {
 	assert_output --partial "did not catch up"
 	wait_for DST app "select count(*) from public.writes where client = 0" 1
 	run -0 grep -c $'\tcutover:catch-up\texit=1\t' "$KITS/app/log/journal"
+}
+
+@test "cutover names the prepared transactions, and its catch-up waits for them: aborted while one is left" {
+	as_app SRC "begin; insert into public.writes values (-7, 1); prepare transaction 'left open'"
+	run -0 "$KITS/app/cutover" --dry-run
+	assert_output --partial "prepared transactions on SRC: left open (app_user"
+	run -1 --separate-stderr "$KITS/app/cutover" -y --catchup-timeout 1 --no-reverse
+	[[ $stderr == *"aborted at catch-up"*"prepared transactions are neither committed nor rolled back: left open"* ]] || fail "$stderr"
+	[[ $stderr == *"the fence is lifted"* ]]
+	[ ! -e "$KITS/app/data/fence.json" ]
+	# Committed after an abort, it reaches DST like any other.
+	pg_sql SRC app "commit prepared 'left open'"
+	wait_for DST app "select count(*) from public.writes where client = -7" 1
+	pg_sql SRC app "delete from public.writes where client = -7"
+	wait_for DST app "select count(*) from public.writes where client = -7" 0
 }
 
 @test "cutover aborted at the verification undoes the fence and the way back it prepared" {
@@ -172,7 +223,7 @@ setup() {
 	# stdout is the report, as kept in data/cutover.json.
 	assert_equal "$output" "$(cat "$KITS/app/data/cutover.json")"
 	run -0 jq -r '[.status, (.fence_window_ms > 0), (.fence_lsn | test("^[0-9A-F]+/[0-9A-F]+$")), (.applied_lsn | test("/")),
-	               .verification.result, (.reverse.start_lsn | test("/")), .shift, .src_changes_not_on_dst] | map(tostring) | join(" ")' "$KITS/app/data/cutover.json"
+	               .verification.result, (.reverse.start_lsn | test("/")), .shift, (.src_changes_not_on_dst | length)] | map(tostring) | join(" ")' "$KITS/app/data/cutover.json"
 	assert_output "done true true true equal true 100 0"
 	run -0 jq -r '[.steps[] | .step] | join(",")' "$KITS/app/data/cutover.json"
 	assert_output "preflight,prepare-reverse,disable-src,catch-up,copy-seq,verify,stop-forward,re-routing"
@@ -198,7 +249,7 @@ setup() {
 
 	# The application writes on DST, not on SRC; the way back is ready.
 	as_app DST "insert into public.items (name) values ('on DST')"
-	run -1 as_app SRC "insert into public.items (name) values ('on SRC')"
+	run -2 as_app SRC "insert into public.items (name) values ('on SRC')"
 	assert_equal "$(pg_sql DST app "select subenabled from pg_subscription where subname = 'sub_pg_src_app'")" f
 	assert_equal "$(pg_sql DST app "select count(*) from pg_stat_subscription where pid is not null")" 0
 	assert_equal "$(pg_sql DST app "select slot_name || ' ' || active from pg_replication_slots")" "sub_pg_src_app_reverse false"
@@ -218,6 +269,38 @@ setup() {
 	assert_output --partial "subscription sub_pg_src_app is not in sync: the subscription is disabled"
 	assert_output --partial "replication slot sub_pg_src_app_reverse is left on DST"
 	assert_output --partial "SRC is already fenced"
+}
+
+@test "cutover --no-reverse exits 1 and names what SRC took after the subscription stopped" {
+	local side
+	for side in SRC DST; do
+		pg_psql "$side" postgres -c "create database late"
+		pg_psql "$side" late <<'SQL'
+create table public.t (id int primary key, v text);
+grant select, insert, update, delete on public.t to app_user;
+SQL
+	done
+	pg_sql SRC late "insert into public.t select g, 'v' from generate_series(1, 50) g"
+	write_config "$KITS/late.yml" SRC late DST late "app_roles: [app_user]"
+	render_kit "$KITS/late.yml" "$KITS/late"
+	# A hook that moves the application, while a job (not an application
+	# role, so not fenced) still writes on SRC.
+	cat >"$KITS/late/re-routing" <<HOOK
+#!/usr/bin/env bash
+psql -X -w -q -h 127.0.0.1 -p $SRC_PORT -U postgres -d late -c "insert into public.t values (1001, 'late'); update public.t set v = 'late' where id = 1"
+HOOK
+	"$KITS/late/create-pub" -y >/dev/null
+	"$KITS/late/create-sub" -y >/dev/null 2>&1
+	run -0 "$KITS/late/copy-progress" --wait --timeout 60
+
+	run -1 --separate-stderr "$KITS/late/cutover" -y --no-reverse
+	[[ $stderr == *"SRC took changes after the subscription stopped, which DST lacks: public.t (1 inserted, 1 updated, 0 deleted)"* ]] || fail "$stderr"
+	[[ $stderr == *"./copy-diff --checksum"* ]]
+	run -0 jq -c '[.status, .src_changes_not_on_dst]' "$KITS/late/data/cutover.json"
+	assert_output '["done",[{"table":"public.t","inserts":1,"updates":1,"deletes":0,"truncates":0}]]'
+	assert_equal "$(pg_sql DST late "select count(*) from public.t where id = 1001")" 0
+	"$KITS/late/drop-sub" -y >/dev/null
+	"$KITS/late/drop-pub" -y >/dev/null
 }
 
 @test "the switch-over scripts of a rendered kit are shellcheck-clean" {

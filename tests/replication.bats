@@ -219,55 +219,110 @@ sales.orders'
 	assert_equal "$(pg_sql SRC app "select count(*) from pg_publication where pubname = 'pub_list'")" 0
 }
 
-@test "disable-src refuses to fence the kit's own users" {
-	kit fenceadmin "app_roles: [postgres, nobody]"
+@test "disable-src refuses roles a fence cannot hold, and changes nothing" {
+	pg_psql SRC app <<'SQL'
+create role app_super login superuser;
+create role app_creator login createrole;
+create role app_owner login;
+alter database blk owner to app_owner;
+SQL
+	kit fenceadmin "app_roles: [postgres, nobody, app_super, app_creator]"
 	run -2 --separate-stderr "$KITS/fenceadmin/disable-src" -y
-	[[ $stderr == *"nobody (no such role on SRC), postgres (a user of the kit itself)"* ]]
+	[[ $stderr == *"app_creator (has CREATEROLE"*"app_super (a superuser"*"nobody (no such role)"*"postgres (a user of the kit itself"* ]]
+	[ ! -e "$KITS/fenceadmin/data/fence.json" ]
+	# The owner of the database may grant itself CONNECT again.
+	write_config "$KITS/fenceowner.yml" SRC blk DST blk "app_roles: [app_owner]"
+	render_kit "$KITS/fenceowner.yml" "$KITS/fenceowner"
+	run -2 --separate-stderr "$KITS/fenceowner/disable-src" -y
+	[[ $stderr == *"app_owner (owns the database"* ]]
+	assert_equal "$(pg_sql SRC postgres "select datacl is null from pg_database where datname = 'blk'")" t
+	pg_psql SRC app <<'SQL'
+alter database blk owner to postgres;
+drop role app_super, app_creator, app_owner;
+SQL
 }
 
-@test "disable-src fences the application's writes, admin and replication keep working; --undo lifts it" {
+@test "disable-src fences the application's roles out of the database, admin and replication keep working; --undo lifts it" {
 	local fence=$KITS/app/data/fence.json pid rc
 	as_app SRC "insert into public.items values (1001, 'before')"
 
 	run -0 "$KITS/app/disable-src" -n
-	assert_output --partial "app_user"
-	assert_output --partial 'alter role app_user in database app set default_transaction_read_only = on;'
+	assert_output --partial "application roles (app_roles): app_user"
+	assert_output --partial 'revoke connect on database app from public;'
+	assert_output --partial 'revoke connect on database app from app_user;'
 	[ ! -e "$fence" ]
 	as_app SRC "insert into public.items values (1002, 'dry run')"
 	run -2 "$KITS/app/disable-src" </dev/null
 	[ ! -e "$fence" ]
 
-	# An open session of the application is ended, to come back read-only.
+	# An open session of the application is ended, and cannot come back.
 	psql -X -w -h 127.0.0.1 -p "$SRC_PORT" -U app_user -d app -c "select pg_sleep(60)" >/dev/null 2>&1 &
 	pid=$!
 	wait_for SRC app "select count(*) from pg_stat_activity where usename = 'app_user'" 1
 	run -0 "$KITS/app/disable-src" -y
 	assert_output --partial "SRC is fenced"
+	assert_output --partial "1 session(s) ended"
 	wait_for SRC app "select count(*) from pg_stat_activity where usename = 'app_user'" 0
 	rc=0
 	wait "$pid" || rc=$?
 	[ "$rc" -ne 0 ]
-	run -0 jq -c '[.database, .roles]' "$fence"
-	assert_output '["app",[{"role":"app_user","previous":null}]]'
+	run -0 jq -c '[.database, .public_connect, .roles]' "$fence"
+	assert_output '["app",true,[{"role":"app_user","direct":false}]]'
 
-	run -1 --separate-stderr as_app SRC "insert into public.items values (1003, 'fenced')"
-	[[ $stderr == *"cannot execute INSERT in a read-only transaction"* ]]
-	# The admin still writes, and replication still carries it to DST.
+	run -2 --separate-stderr as_app SRC "insert into public.items values (1003, 'fenced')"
+	[[ $stderr == *'permission denied for database "app"'* ]]
+	# Nothing a session sets gets it past the fence.
+	run -2 --separate-stderr env PGOPTIONS='-c default_transaction_read_only=off' \
+		psql -X -w -h 127.0.0.1 -p "$SRC_PORT" -U app_user -d app -c "insert into public.items values (1003, 'fenced')"
+	[[ $stderr == *'permission denied for database "app"'* ]]
+	# The admin and the replication user still connect, and replication still
+	# carries the admin's writes to DST.
 	pg_sql SRC app "insert into public.items values (1004, 'admin')"
 	wait_for DST app "select name from public.items where id = 1004" admin
+	as_role replicator SRC app "select 1"
+	# Other databases are untouched.
+	as_role app_user SRC det "select 1"
 
 	run -0 "$KITS/app/disable-src" -y
 	assert_output --partial "already fenced"
 
 	run -0 "$KITS/app/disable-src" --undo -n
-	assert_output --partial 'alter role app_user in database app reset default_transaction_read_only;'
-	run -1 as_app SRC "insert into public.items values (1005, 'still fenced')"
+	assert_output --partial 'grant connect on database app to public;'
+	assert_output --partial 'revoke connect on database app from replicator;'
+	run -2 as_app SRC "insert into public.items values (1005, 'still fenced')"
 	run -0 "$KITS/app/disable-src" --undo -y
 	as_app SRC "insert into public.items values (1006, 'after')"
 	[ ! -e "$fence" ]
-	assert_equal "$(pg_sql SRC app "select count(*) from pg_db_role_setting s join pg_roles r on r.oid = s.setrole where r.rolname = 'app_user'")" 0
+	# The database's ACL is as it was: PUBLIC's default grants back.
+	assert_equal "$(pg_sql SRC postgres "select has_database_privilege('app_user', 'app', 'connect') and not exists (select from pg_database d, aclexplode(d.datacl) e join pg_roles r on r.oid = e.grantee where d.datname = 'app' and r.rolname = 'replicator')")" t
 	run -0 "$KITS/app/disable-src" --undo -y
 	assert_output --partial "nothing to undo"
+}
+
+@test "disable-src fences the members of an application role with it, and refuses one that keeps CONNECT of its own" {
+	pg_psql SRC app <<'SQL'
+create role app_worker login in role app_user;
+create role app_batch login in role app_user;
+grant connect on database app to app_batch;
+SQL
+	kit members "app_roles: [app_user]"
+	run -2 --separate-stderr "$KITS/members/disable-src" -y
+	[[ $stderr == *"the fence would not hold"*"app_batch"* ]]
+	[[ $stderr == *"nothing was changed"* ]]
+	[ ! -e "$KITS/members/data/fence.json" ]
+	as_role app_worker SRC app "select 1"
+	as_role app_user SRC app "select 1"
+
+	pg_sql SRC app "revoke connect on database app from app_batch"
+	run -0 "$KITS/members/disable-src" -y
+	assert_output --partial "application roles (app_roles): app_user"
+	run -2 as_role app_worker SRC app "insert into public.items values (1010, 'member')"
+	run -2 as_role app_batch SRC app "select 1"
+	run -0 jq -r '.granted | join(",")' "$KITS/members/data/fence.json"
+	assert_output replicator
+	run -0 "$KITS/members/disable-src" --undo -y
+	as_role app_worker SRC app "select 1"
+	pg_sql SRC app "drop role app_worker, app_batch"
 }
 
 @test "re-routing is a default hook that explains and exits 1" {

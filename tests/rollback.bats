@@ -98,7 +98,7 @@ setup() {
 
 @test "rollback --dry-run shows the whole plan and changes nothing" {
 	run -0 "$KITS/app/rollback" --dry-run
-	assert_output --partial "alter role app_user in database app set default_transaction_read_only = on;"
+	assert_output --partial "revoke connect on database app from app_user;"
 	assert_output --partial "wait until sub_pg_src_app_reverse has applied past it"
 	assert_output --partial "migkit seq --shift 1000 --src DSTPG --dst SRCPG"
 	assert_output --partial "re-routing --to src -y"
@@ -107,7 +107,7 @@ setup() {
 	[ ! -e "$KITS/app/data/fence-dst.json" ]
 	[ ! -e "$KITS/app/data/rollback.json" ]
 	as_app DST "insert into public.items (name) values ('after a dry run')"
-	run -1 as_app SRC "insert into public.items (name) values ('SRC is still fenced')"
+	run -2 as_app SRC "insert into public.items (name) values ('SRC is still fenced')"
 }
 
 @test "rollback aborted at the catch-up lifts the fence on DST: the application goes on with DST, exit 1" {
@@ -122,7 +122,7 @@ setup() {
 	[[ $stderr == *"the fence on DST is lifted: the application goes on with DST"* ]]
 	as_app DST "insert into public.items (name) values ('after the abort')"
 	[ ! -e "$KITS/app/data/fence-dst.json" ]
-	run -1 as_app SRC "insert into public.items (name) values ('SRC is still fenced')"
+	run -2 as_app SRC "insert into public.items (name) values ('SRC is still fenced')"
 	grep -q ":$DST_PORT/app" "$KITS/app/data/app-target"
 	run -0 jq -r '[.status, ([.steps[].step] | join(","))] | join(" ")' "$KITS/app/data/rollback.json"
 	assert_output "aborted preflight,fence-dst,catch-up,undo"
@@ -162,14 +162,14 @@ setup() {
 	run -0 as_app SRC "insert into public.items (name) values ('back on SRC') returning id"
 	[ "$output" -gt $((dst_seq + 1000)) ]
 	# DST stays fenced.
-	run -1 as_app DST "insert into public.items (name) values ('DST is fenced')"
+	run -2 as_app DST "insert into public.items (name) values ('DST is fenced')"
 	[ -e "$KITS/app/data/fence-dst.json" ]
 }
 
 @test "rollback --unfence-dst lifts the fence on DST; a second run has nothing to undo" {
 	run -0 "$KITS/app/rollback" --unfence-dst -n
-	assert_output --partial "alter role app_user in database app reset default_transaction_read_only;"
-	run -1 as_app DST "insert into public.items (name) values ('still fenced')"
+	assert_output --partial "grant connect on database app to public;"
+	run -2 as_app DST "insert into public.items (name) values ('still fenced')"
 	run -0 "$KITS/app/rollback" --unfence-dst -y
 	assert_output --partial "the fence on DST is lifted"
 	as_app DST "insert into public.writes values (0, 100)"

@@ -1,10 +1,11 @@
 -- The catch-up of a switch-over, on the side being left (FROM), once it is
 -- fenced: waits until no session of the application's roles (:'roles', a
--- JSON array) that began before the fence (:'fenced_at', else now) is inside
--- a transaction (the fence is ending them), and none holds a transaction id
--- (is writing: a session opened read-only under the fence never does), at
--- most :'timeout' seconds; then reads the WAL insert position: every
--- transaction the application saw committed ends before it.  A transaction
+-- JSON array) or of a role that is a member of one (superusers aside) that began before the fence (:'fenced_at', else now) is inside
+-- a transaction (the fence is ending them), none holds a transaction id,
+-- and no prepared transaction of the database is left (one may yet be
+-- committed, and has no session to wait for), at most :'timeout' seconds;
+-- then reads the WAL insert position: every transaction the application saw
+-- committed ends before it.  A transaction
 -- with an xid then commits, which flushes WAL up to that point and wakes
 -- the walsender.  Prints the position.
 select pg_catalog.set_config('migkit.roles', :'roles', false),
@@ -17,6 +18,7 @@ declare
                                       pg_catalog.statement_timestamp());
     deadline timestamptz := pg_catalog.current_setting('migkit.deadline')::timestamptz;
     busy text;
+    prepared text;
 begin
     loop
         perform pg_catalog.pg_stat_clear_snapshot();
@@ -26,10 +28,21 @@ begin
            and a.pid <> pg_catalog.pg_backend_pid()
            and ((a.backend_start < fenced_at and a.state is distinct from 'idle')
                 or a.backend_xid is not null)
-           and a.usename in (select jsonb_array_elements_text(pg_catalog.current_setting('migkit.roles')::jsonb));
-        exit when busy is null;
+           and exists (select from pg_catalog.pg_roles r, pg_catalog.pg_roles fr
+                        where r.oid = a.usesysid and not r.rolsuper
+                          and fr.rolname in (select pg_catalog.jsonb_array_elements_text(
+                                                 pg_catalog.current_setting('migkit.roles')::pg_catalog.jsonb))
+                          and pg_catalog.pg_has_role(r.oid, fr.oid, 'MEMBER'));
+        select string_agg(format('%s (prepared %s by %s)', p.gid, p.prepared, p.owner), ', ' order by p.prepared)
+          into prepared
+          from pg_catalog.pg_prepared_xacts p
+         where p.database = pg_catalog.current_database();
+        exit when busy is null and prepared is null;
         if pg_catalog.clock_timestamp() > deadline then
-            raise exception 'sessions of the application opened before the fence are still in a transaction: %', busy;
+            if busy is not null then
+                raise exception 'sessions of the application opened before the fence are still in a transaction: %', busy;
+            end if;
+            raise exception 'prepared transactions are neither committed nor rolled back: %', prepared;
         end if;
         perform pg_catalog.pg_sleep(0.01);
     end loop;

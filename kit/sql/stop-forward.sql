@@ -1,10 +1,11 @@
--- At cutover, on DST: disables the subscription :'sub' (whose oid is
--- :'subid'), ends its workers at once (a disabled worker would notice only
--- at its next wake-up), then moves the reverse slot :'slot' past
--- everything they applied: the way back carries DST's own changes only.
--- txid_current() commits with a local flush, so the workers' asynchronous
--- commits are flushed and the slot can move past them.  Prints where the
--- slot starts.
+-- At cutover, on DST, before re-routing: disables the subscription :'sub'
+-- (whose oid is :'subid') and ends its workers at once (a disabled worker
+-- would notice only at its next wake-up), so that nothing from SRC reaches
+-- DST once the application writes there; what SRC takes afterwards stays in
+-- the slot (kit/sql/leftover-changes.sql reads it).  txid_current() then
+-- commits with a local flush, so the workers' asynchronous commits are
+-- flushed: a reverse slot may be moved past them (pg_replication_slot_advance
+-- to pg_current_wal_flush_lsn()).
 set synchronous_commit = local;
 alter subscription :"sub" disable;
 select pg_catalog.set_config('migkit.subid', :'subid', false) \g /dev/null
@@ -25,4 +26,3 @@ begin
 end
 $$;
 select pg_catalog.txid_current() \g /dev/null
-select end_lsn from pg_catalog.pg_replication_slot_advance(:'slot', pg_catalog.pg_current_wal_flush_lsn());
