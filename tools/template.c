@@ -158,9 +158,10 @@ charge(render_state *st, const char *at, size_t n)
 	if (st->work <= TPL_MAX_WORK)
 		return true;
 	tpl_error(st, at,
-			  "the template expands past %d MiB: a section repeats its text too often (a list section in "
+			  "the template expands past %d %s: a section repeats its text too often (a list section in "
 			  "itself?); render each list once",
-			  TPL_MAX_WORK >> 20);
+			  TPL_MAX_WORK >= 1 << 20 ? TPL_MAX_WORK >> 20 : TPL_MAX_WORK >> 10,
+			  TPL_MAX_WORK >= 1 << 20 ? "MiB" : "KiB");
 	return false;
 }
 
