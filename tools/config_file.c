@@ -471,7 +471,7 @@ config_load_buffer(const char *name, const char *data, size_t len)
 	return c;
 }
 
-/* Reads at most one byte past CONFIG_MAX_BYTES, so a huge file costs no memory. */
+/* Reads the file only a little past CONFIG_MAX_BYTES, so a huge one costs no memory. */
 mk_config *
 config_load(const char *path)
 {
