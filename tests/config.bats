@@ -160,3 +160,69 @@ refused() {
 	run -2 --separate-stderr "$MIGKIT" render m.yml m.yml
 	[[ $stderr == *"too many arguments"* ]]
 }
+
+# The limits of migkit.yml(5): each a one-line error, exit 2, long before
+# the input could cost time or memory.
+
+@test "a file larger than 1 MiB is refused without being read whole: 100 MB of list items" {
+	good_config m.yml "include:"
+	yes '  - public.t' | head -c 100000000 >>m.yml
+	run -2 --separate-stderr timeout 10 "$MIGKIT" render -o "$BATS_TEST_TMPDIR/kit" m.yml
+	assert_equal "$stderr" "m.yml: the file is larger than 1 MiB; a migration.yml is a few dozen lines"
+	[ ! -e kit ]
+}
+
+@test "a file of exactly 1 MiB is read; one byte more is refused" {
+	good_config m.yml
+	local pad=$((1048576 - $(stat -c %s m.yml) - 2))
+	{ printf '#'; head -c "$pad" /dev/zero | tr '\0' x; printf '\n'; } >>m.yml
+	assert_equal "$(stat -c %s m.yml)" 1048576
+	run -0 "$MIGKIT" render -q -o accepted m.yml
+	printf '\n' >>m.yml
+	refused m.yml "^m.yml: the file is larger than 1 MiB"
+}
+
+@test "a value of 1 MB is refused with its position; 4096 bytes is the most" {
+	good_config m.yml "pub_name: $(head -c 1000000 /dev/zero | tr '\0' x)"
+	refused m.yml "^m.yml:7:11: a value of 1000000 bytes; values are at most 4096 bytes: shorten it$"
+	good_config m.yml "pub_name: $(head -c 4096 /dev/zero | tr '\0' x)"
+	run -0 "$MIGKIT" render -q -o accepted m.yml
+	good_config m.yml "include: [a, $(head -c 4097 /dev/zero | tr '\0' x)]"
+	refused m.yml "^m.yml:7:14: a value of 4097 bytes; values are at most 4096 bytes"
+}
+
+@test "sequences nested 10,000 deep are refused at the 17th level" {
+	good_config m.yml "include: $(printf '%.0s[' {1..10000})a$(printf '%.0s]' {1..10000})"
+	refused m.yml "^m.yml:7:25: nested more than 16 levels deep; the file is a mapping of keys to values and lists$"
+	good_config m.yml "include:"
+	printf '  %s a\n' "$(printf '%.0s- ' {1..10000})" >>m.yml
+	refused m.yml "^m.yml:8:33: nested more than 16 levels deep"
+}
+
+@test "mappings nested 10,000 deep are refused at the 17th level" {
+	good_config m.yml "pub_name: $(printf '%.0s{a: ' {1..10000})b$(printf '%.0s}' {1..10000})"
+	refused m.yml "^m.yml:7:71: nested more than 16 levels deep; the file is a mapping of keys to values and lists$"
+}
+
+@test "list items that add up to more than 1 MiB through aliases are refused" {
+	local big items
+	big=$(head -c 4000 /dev/zero | tr '\0' x)
+	items=$(printf ', *v%.0s' {1..300})
+	good_config m.yml "include: [&v $big$items]"
+	refused m.yml "^m.yml:7:11: include: the list items add up to more than 1 MiB; write fewer \(an alias \*name repeats its anchor's value\)$"
+}
+
+@test "a value holding a NUL character is refused, not cut short" {
+	good_config m.yml 'src_pg: "host=h1\0password=x"'
+	refused m.yml '^m.yml:7:9: a value holds a NUL character \(\\0\); remove it$'
+}
+
+@test "a second YAML document is refused, not ignored" {
+	good_config m.yml "---" "include: [a"
+	refused m.yml "^m.yml:7:1: a second YAML document starts here; the file is one mapping: remove the '---' and what follows$"
+}
+
+@test "an error naming a key with a line break or a tab stays on one line" {
+	good_config m.yml '"a\nb\tc": 1'
+	refused m.yml "^m.yml:7:1: unknown key 'a\\\\nb\\\\x09c'; see migkit.yml\(5\)"
+}

@@ -181,3 +181,44 @@ no excludes"
 	assert_equal "$(cat kit/check-db)" "x='a b'\\''c'"
 	assert_equal "$(cat kit/README.md)" "pub: a b'c"
 }
+
+# tpl_refused PATTERN: render with templates from tpl/ fails with exit 2 and
+# one line on stderr matching PATTERN; nothing is written.
+tpl_refused() {
+	run -2 --separate-stderr timeout 20 "$MIGKIT" render -t tpl -o kit m.yml
+	assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 1
+	[[ $stderr =~ $1 ]] || fail "stderr '$stderr' does not match '$1'"
+	[ ! -e kit ] || fail "a kit was written"
+}
+
+@test "a template larger than 1 MiB is refused; a 100 MB one is not read whole" {
+	mkdir tpl
+	{ printf '#!/bin/sh\n'; head -c 1048576 /dev/zero | tr '\0' '#'; } >tpl/check-db
+	tpl_refused "^migkit render: error: tpl/check-db: the template is larger than 1 MiB; a kit template is a short script$"
+	yes '# a comment line' | head -c 100000000 >tpl/check-db
+	tpl_refused "^migkit render: error: tpl/check-db: the template is larger than 1 MiB"
+}
+
+@test "sections nested 10,000 deep are refused at the 33rd; 32 levels render" {
+	mkdir tpl
+	{ for _ in {1..10000}; do printf '{{#src_cls}}\n'; done; for _ in {1..10000}; do printf '{{/src_cls}}\n'; done; } >tpl/check-db
+	tpl_refused "^migkit render: error: tpl/check-db:33: sections are nested more than 32 deep; close some with \{\{/name\}\}$"
+	{ for _ in {1..32}; do printf '{{#src_cls}}'; done; printf 'deep'; for _ in {1..32}; do printf '{{/src_cls}}'; done; } >tpl/check-db
+	run -0 "$MIGKIT" render -q -t tpl -o ok m.yml
+	assert_equal "$(cat ok/check-db)" "deep"
+}
+
+@test "a list section nested in itself is refused once it expands past 16 MiB, also when it writes nothing" {
+	mkdir tpl
+	printf 'include: [a, b, c, d, e, f, g]\n' >>m.yml
+	{ for _ in {1..12}; do printf '{{#include}}'; done; printf '{{.}}'; for _ in {1..12}; do printf '{{/include}}'; done; } >tpl/check-db
+	tpl_refused "^migkit render: error: tpl/check-db:1: the template expands past 16 MiB: a section repeats its text too often \(a list section in itself\?\); render each list once$"
+	{ for _ in {1..30}; do printf '{{#include}}'; done; for _ in {1..30}; do printf '{{/include}}'; done; } >tpl/check-db
+	tpl_refused "^migkit render: error: tpl/check-db:1: the template expands past 16 MiB"
+}
+
+@test "a broken tag across lines is reported on one line" {
+	mkdir tpl
+	printf 'a {{ src_db\nb }} c\n' >tpl/check-db
+	tpl_refused "^migkit render: error: tpl/check-db:1: '\{\{ src_db\\\\nb \}\}' is not a tag: names are letters, digits and '_'$"
+}

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -91,8 +92,9 @@ self_path(void)
 	return xstrdup(buf);
 }
 
+/* The text of path, cut after about max bytes; NULL when it cannot be opened. */
 static char *
-read_file(const char *path)
+read_file(const char *path, size_t max)
 {
 	FILE *f = fopen(path, "rb");
 	strbuf sb;
@@ -102,7 +104,7 @@ read_file(const char *path)
 	if (f == NULL)
 		return NULL;
 	sb_init(&sb);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+	while (sb.len < max && (n = fread(buf, 1, sizeof(buf), f)) > 0)
 		sb_append_len(&sb, buf, n);
 	fclose(f);
 	return sb_steal(&sb);
@@ -175,7 +177,7 @@ render_all(const tpl_vars *vars, const char *tdir, rendered **out, int *nout)
 		/* A team's copy in its templates directory replaces a template, not the kit's library. */
 		if (tdir && !is_lib) {
 			path = xasprintf("%s/%s", tdir, base);
-			override = read_file(path);
+			override = read_file(path, TPL_MAX_TEXT + 1); /* enough for tpl_render to refuse a longer one */
 			if (override) {
 				source = override;
 				label = path;
@@ -279,7 +281,7 @@ static bool
 check_target(const char *kit_dir, const char *context, bool force)
 {
 	char *marker = xasprintf("%s/%s", kit_dir, CONTEXT_MARKER);
-	char *existing = read_file(marker);
+	char *existing = read_file(marker, SIZE_MAX);
 	bool ok = true;
 
 	if (existing) {
@@ -324,7 +326,7 @@ write_kit(const char *kit_dir, const char *context, rendered *files, int n, bool
 	}
 	for (i = 0; i < n; i++) {
 		char *path = xasprintf("%s/%s", kit_dir, files[i].name);
-		char *old = is_hook(files[i].name) ? read_file(path) : NULL;
+		char *old = is_hook(files[i].name) ? read_file(path, SIZE_MAX) : NULL;
 		bool ok;
 
 		if (old && strcmp(old, files[i].text) != 0) {

@@ -1,7 +1,8 @@
 /*
  * Loading migration.yml.  Every key is declared once in config_keys; an
- * unknown key, a wrong type, a missing required key or a value with a
- * newline stops the load with FILE:LINE:COL and the fix.
+ * unknown key, a wrong type, a missing required key, a value with a
+ * newline or input past the limits in config_file.h stops the load with
+ * FILE:LINE:COL and the fix.
  */
 #include "config.h"
 
@@ -49,6 +50,7 @@ const key_def config_keys[] = {
 struct mk_config {
 	char *path;
 	config_value values[NKEYS];
+	size_t list_bytes; /* all list items added up, aliases counted each time */
 };
 
 static int
@@ -62,23 +64,39 @@ key_index(const char *name)
 	return -1;
 }
 
-/* Logs one config error at a position; always returns false. */
+/*
+ * Logs one config error at a position; always returns false.  Control
+ * characters from the file (a key may hold a line break) are written as
+ * escapes, so the message stays one line.
+ */
 static bool __attribute__((format(printf, 4, 5)))
 config_error(const mk_config *c, int line, int col, const char *fmt, ...)
 {
-	strbuf sb;
+	strbuf sb, msg;
 	va_list ap;
 
 	sb_init(&sb);
 	va_start(ap, fmt);
 	sb_vprintf(&sb, fmt, ap);
 	va_end(ap);
+	sb_init(&msg);
+	sb_append_escaped(&msg, sb.data);
 	if (line > 0)
-		fprintf(stderr, "%s:%d:%d: %s\n", c->path, line, col, sb.data);
+		fprintf(stderr, "%s:%d:%d: %s\n", c->path, line, col, msg.data);
 	else
-		fprintf(stderr, "%s: %s\n", c->path, sb.data);
+		fprintf(stderr, "%s: %s\n", c->path, msg.data);
+	sb_free(&msg);
 	sb_free(&sb);
 	return false;
+}
+
+/* Logs what libyaml's parser or loader stopped at; returns false. */
+static bool
+yaml_problem(const mk_config *c, const yaml_parser_t *parser)
+{
+	return config_error(c, (int) parser->problem_mark.line + 1, (int) parser->problem_mark.column + 1,
+						"not valid YAML: %s%s%s", parser->problem ? parser->problem : "syntax error",
+						parser->context ? " " : "", parser->context ? parser->context : "");
 }
 
 static const char *
@@ -189,6 +207,8 @@ set_list(mk_config *c, const key_def *k, config_value *v, yaml_document_t *doc, 
 {
 	yaml_node_item_t *it;
 
+	v->items =
+		xcalloc((size_t) (node->data.sequence.items.top - node->data.sequence.items.start), sizeof(char *));
 	for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
 		yaml_node_t *item = yaml_document_get_node(doc, *it);
 		int line = (int) item->start_mark.line + 1, col = (int) item->start_mark.column + 1;
@@ -199,7 +219,13 @@ set_list(mk_config *c, const key_def *k, config_value *v, yaml_document_t *doc, 
 			return false;
 		if (item->data.scalar.value[0] == '\0')
 			return config_error(c, line, col, "%s: an item is empty; remove it", k->name);
-		v->items = xrealloc(v->items, sizeof(char *) * (size_t) (v->nitems + 1));
+		/* An alias repeats its anchor's text without making the file longer. */
+		c->list_bytes += item->data.scalar.length;
+		if (c->list_bytes > CONFIG_MAX_BYTES)
+			return config_error(c, line, col,
+								"%s: the list items add up to more than %d MiB; write fewer (an alias *name "
+								"repeats its anchor's value)",
+								k->name, CONFIG_MAX_BYTES >> 20);
 		v->items[v->nitems++] = xstrdup((const char *) item->data.scalar.value);
 	}
 	v->set = true;
@@ -347,42 +373,130 @@ derive_defaults(mk_config *c)
 	derive(c, "sub_conn", sb_steal(&sb));
 }
 
+/*
+ * libyaml's loader has no limits of its own, so a first pass over the
+ * parser's events refuses what no migration.yml holds before any document
+ * is built: a second document, nesting deeper than CONFIG_MAX_DEPTH, and a
+ * scalar longer than CONFIG_MAX_VALUE or holding a NUL (written "\0"),
+ * which a C string would cut short.
+ */
+static bool
+check_events(const mk_config *c, const char *data, size_t len)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int depth = 0, docs = 0;
+	bool ok = true, end = false;
+
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *) data, len);
+	while (ok && !end) {
+		int line, col;
+
+		if (!yaml_parser_parse(&parser, &ev)) {
+			ok = yaml_problem(c, &parser);
+			break;
+		}
+		line = (int) ev.start_mark.line + 1;
+		col = (int) ev.start_mark.column + 1;
+		switch (ev.type) {
+			case YAML_STREAM_END_EVENT: end = true; break;
+			case YAML_DOCUMENT_START_EVENT:
+				if (++docs > 1)
+					ok = config_error(c, line, col,
+									  "a second YAML document starts here; the file is one mapping: remove "
+									  "the '---' and what follows");
+				break;
+			case YAML_SEQUENCE_START_EVENT:
+			case YAML_MAPPING_START_EVENT:
+				if (++depth > CONFIG_MAX_DEPTH)
+					ok = config_error(c, line, col,
+									  "nested more than %d levels deep; the file is a mapping of keys to "
+									  "values and lists",
+									  CONFIG_MAX_DEPTH);
+				break;
+			case YAML_SEQUENCE_END_EVENT:
+			case YAML_MAPPING_END_EVENT: depth--; break;
+			case YAML_SCALAR_EVENT:
+				if (ev.data.scalar.length > CONFIG_MAX_VALUE)
+					ok = config_error(c, line, col,
+									  "a value of %zu bytes; values are at most %d bytes: shorten it",
+									  ev.data.scalar.length, CONFIG_MAX_VALUE);
+				else if (memchr(ev.data.scalar.value, '\0', ev.data.scalar.length))
+					ok = config_error(c, line, col, "a value holds a NUL character (\\0); remove it");
+				break;
+			default: break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return ok;
+}
+
 mk_config *
-config_load(const char *path)
+config_load_buffer(const char *name, const char *data, size_t len)
 {
 	mk_config *c = xcalloc(1, sizeof(*c));
 	yaml_parser_t parser;
 	yaml_document_t doc;
-	FILE *f;
 	bool ok;
 
-	c->path = xstrdup(path);
-	f = fopen(path, "rb");
-	if (f == NULL) {
-		log_error("cannot read %s: %m", path);
+	c->path = xstrdup(name);
+	if (len > CONFIG_MAX_BYTES) {
+		config_error(c, 0, 0, "the file is larger than %d MiB; a migration.yml is a few dozen lines",
+					 CONFIG_MAX_BYTES >> 20);
+		config_free(c);
+		return NULL;
+	}
+	if (!check_events(c, data, len)) {
 		config_free(c);
 		return NULL;
 	}
 	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
+	yaml_parser_set_input_string(&parser, (const unsigned char *) data, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		config_error(c, (int) parser.problem_mark.line + 1, (int) parser.problem_mark.column + 1,
-					 "not valid YAML: %s%s%s", parser.problem ? parser.problem : "syntax error",
-					 parser.context ? " " : "", parser.context ? parser.context : "");
+		yaml_problem(c, &parser); /* an alias to an anchor that is not defined */
 		yaml_parser_delete(&parser);
-		fclose(f);
 		config_free(c);
 		return NULL;
 	}
 	ok = load_mapping(c, &doc);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
-	fclose(f);
 	if (!ok) {
 		config_free(c);
 		return NULL;
 	}
 	derive_defaults(c);
+	return c;
+}
+
+/* Reads the file only a little past CONFIG_MAX_BYTES, so a huge one costs no memory. */
+mk_config *
+config_load(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	mk_config *c;
+	strbuf sb;
+	char buf[8192];
+	size_t n;
+
+	if (f == NULL) {
+		log_error("cannot read %s: %m", path);
+		return NULL;
+	}
+	sb_init(&sb);
+	while (sb.len <= CONFIG_MAX_BYTES && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		sb_append_len(&sb, buf, n);
+	if (ferror(f)) {
+		log_error("cannot read %s: %m", path);
+		fclose(f);
+		sb_free(&sb);
+		return NULL;
+	}
+	fclose(f);
+	c = config_load_buffer(path, sb.data, sb.len);
+	sb_free(&sb);
 	return c;
 }
 

@@ -7,6 +7,7 @@
 #define MIGKIT_CONFIG_FILE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef enum {
 	KEY_STRING,   /* any one-line text */
@@ -34,8 +35,15 @@ typedef struct config_value {
 
 typedef struct mk_config mk_config;
 
+/* Limits: a migration.yml is a few dozen short lines (migkit.yml(5)). */
+#define CONFIG_MAX_BYTES (1024 * 1024) /* the file, and all list items added up */
+#define CONFIG_MAX_VALUE 4096          /* one key, value or list item, in bytes */
+#define CONFIG_MAX_DEPTH 16            /* mappings and lists nested in each other */
+
 /* Reads and validates path; logs FILE:LINE:COL: message and returns NULL on any error. */
 mk_config *config_load(const char *path);
+/* The same for len bytes of YAML text; name stands for the file in messages. */
+mk_config *config_load_buffer(const char *name, const char *data, size_t len);
 void config_free(mk_config *c);
 
 /* The value of a key (given or derived), or NULL for an unset optional key. */

@@ -32,6 +32,8 @@ typedef struct render_state {
 	tpl_mode mode;
 	const char *item; /* {{.}} inside a list section */
 	strbuf out;
+	int depth;   /* sections open around the text being rendered */
+	size_t work; /* bytes scanned and written so far, against TPL_MAX_WORK */
 	bool failed;
 } render_state;
 
@@ -127,10 +129,11 @@ line_of(const render_state *st, const char *p)
 	return line;
 }
 
+/* Logs the first error only, as one line: the template's text in it is escaped. */
 static void __attribute__((format(printf, 3, 4)))
 tpl_error(render_state *st, const char *at, const char *fmt, ...)
 {
-	strbuf sb;
+	strbuf sb, msg;
 	va_list ap;
 
 	if (st->failed)
@@ -140,8 +143,26 @@ tpl_error(render_state *st, const char *at, const char *fmt, ...)
 	va_start(ap, fmt);
 	sb_vprintf(&sb, fmt, ap);
 	va_end(ap);
-	log_error("%s:%d: %s", st->tname, line_of(st, at), sb.data);
+	sb_init(&msg);
+	sb_append_escaped(&msg, sb.data);
+	log_error("%s:%d: %s", st->tname, line_of(st, at), msg.data);
+	sb_free(&msg);
 	sb_free(&sb);
+}
+
+/* Charges n bytes of scanning or output; false (logged at at) past TPL_MAX_WORK. */
+static bool
+charge(render_state *st, const char *at, size_t n)
+{
+	st->work += n;
+	if (st->work <= TPL_MAX_WORK)
+		return true;
+	tpl_error(st, at,
+			  "the template expands past %d %s: a section repeats its text too often (a list section in "
+			  "itself?); render each list once",
+			  TPL_MAX_WORK >= 1 << 20 ? TPL_MAX_WORK >> 20 : TPL_MAX_WORK >> 10,
+			  TPL_MAX_WORK >= 1 << 20 ? "MiB" : "KiB");
+	return false;
 }
 
 typedef struct tag {
@@ -160,22 +181,34 @@ is_name_char(char c)
 	return isalnum((unsigned char) c) || c == '_' || c == '.' || c == '-';
 }
 
-/* Finds the next tag at or after p; false at the end of the text. */
+/* The first "cc" that lies wholly in [p, limit), or NULL. */
+static const char *
+find_pair(const char *p, const char *limit, char c)
+{
+	while (p + 1 < limit && (p = memchr(p, c, (size_t) (limit - p - 1))) != NULL) {
+		if (p[1] == c)
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
+/* Finds the next tag at or after p and before limit; false when there is none. */
 static bool
 next_tag(render_state *st, const char *p, const char *limit, tag *t)
 {
-	const char *s = strstr(p, "{{");
+	const char *s = find_pair(p, limit, '{');
 	const char *q, *e;
 
-	if (s == NULL || s >= limit)
+	if (s == NULL)
 		return false;
 	memset(t, 0, sizeof(*t));
 	t->start = s;
 	q = s + 2;
 	if (*q == '#' || *q == '^' || *q == '/' || *q == '!')
 		t->kind = *q++;
-	e = strstr(q, "}}");
-	if (e == NULL || e >= limit) {
+	e = find_pair(q, limit, '}');
+	if (e == NULL) {
 		tpl_error(st, s, "'{{' is never closed by '}}'");
 		return false;
 	}
@@ -190,7 +223,13 @@ next_tag(render_state *st, const char *p, const char *limit, tag *t)
 		while (q < e && *q == ' ')
 			q++;
 		if (t->namelen == 0 || q != e) {
-			tpl_error(st, s, "'%.*s' is not a tag: names are letters, digits and '_'", (int) (t->end - s), s);
+			int n = (int) (t->end - s), shown = n;
+
+			if (shown > 40) /* a short excerpt, not cut inside a UTF-8 character */
+				for (shown = 40; shown > 0 && (s[shown] & 0xc0) == 0x80; shown--)
+					;
+			tpl_error(st, s, "'%.*s%s' is not a tag: names are letters, digits and '_'", shown, s,
+					  shown < n ? "..." : "");
 			return false;
 		}
 	}
@@ -207,7 +246,7 @@ next_tag(render_state *st, const char *p, const char *limit, tag *t)
 			t->line_end = *le == '\n' ? le + 1 : le;
 		}
 	}
-	return true;
+	return charge(st, s, (size_t) (t->end - p));
 }
 
 static const char *
@@ -273,6 +312,8 @@ emit_value(render_state *st, const tag *t)
 		}
 		value = var->value ? var->value : "";
 	}
+	if (!charge(st, t->start, strlen(value)))
+		return;
 	if (st->mode == TPL_TEXT)
 		sb_append(&st->out, value);
 	else if (!shell_quote(&st->out, value))
@@ -291,6 +332,13 @@ render_section(render_state *st, const tag *open, const tag *close)
 		tpl_error(st, open->start, "unknown name '%.*s'", (int) open->namelen, open->name);
 		return;
 	}
+	/* render_span and render_section recurse once per level */
+	if (st->depth >= TPL_MAX_DEPTH) {
+		tpl_error(st, open->start, "sections are nested more than %d deep; close some with {{/name}}",
+				  TPL_MAX_DEPTH);
+		return;
+	}
+	st->depth++;
 	if (var->is_list)
 		truthy = var->nitems > 0;
 	else
@@ -310,6 +358,7 @@ render_section(render_state *st, const tag *open, const tag *close)
 	} else if (truthy) {
 		render_span(st, body, body_end);
 	}
+	st->depth--;
 }
 
 static void
@@ -317,6 +366,8 @@ render_span(render_state *st, const char *p, const char *limit)
 {
 	tag t, close;
 
+	if (!charge(st, p, 1)) /* an empty section body costs a pass too */
+		return;
 	while (!st->failed && next_tag(st, p, limit, &t)) {
 		sb_append_len(&st->out, p, (size_t) (tag_before(&t) - p));
 		switch (t.kind) {
@@ -336,7 +387,7 @@ render_span(render_state *st, const char *p, const char *limit)
 				break;
 		}
 	}
-	if (!st->failed)
+	if (!st->failed && charge(st, p, (size_t) (limit - p)))
 		sb_append_len(&st->out, p, (size_t) (limit - p));
 }
 
@@ -344,14 +395,20 @@ char *
 tpl_render(const char *name, const char *text, const tpl_vars *vars, tpl_mode mode)
 {
 	render_state st;
+	size_t len = strlen(text);
 
+	if (len > TPL_MAX_TEXT) {
+		log_error("%s: the template is larger than %d MiB; a kit template is a short script", name,
+				  TPL_MAX_TEXT >> 20);
+		return NULL;
+	}
 	memset(&st, 0, sizeof(st));
 	st.tname = name;
 	st.text = text;
 	st.vars = vars;
 	st.mode = mode;
 	sb_init(&st.out);
-	render_span(&st, text, text + strlen(text));
+	render_span(&st, text, text + len);
 	if (st.failed) {
 		sb_free(&st.out);
 		return NULL;

@@ -6,10 +6,19 @@
  *   {{^name}}…{{/name}} rendered when the list is empty or the value unset/false
  *   {{! comment}}       dropped
  * A tag alone on its line takes the line with it.  An unknown name is an
- * error, never an empty string.
+ * error, never an empty string.  Input past the limits below is an error
+ * too, so a template can neither crash nor stall the renderer.
  */
 #ifndef MIGKIT_TEMPLATE_H
 #define MIGKIT_TEMPLATE_H
+
+#include <stddef.h>
+
+#define TPL_MAX_TEXT  (1024 * 1024)     /* one template, in bytes */
+#define TPL_MAX_DEPTH 32                /* sections nested in each other */
+#ifndef TPL_MAX_WORK                    /* the fuzz build lowers it, to stay fast */
+#define TPL_MAX_WORK (16 * 1024 * 1024) /* bytes read and written, each pass through a section counted */
+#endif
 
 typedef struct tpl_vars tpl_vars;
 

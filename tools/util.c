@@ -206,6 +206,23 @@ sb_steal(strbuf *sb)
 	return s;
 }
 
+void
+sb_append_escaped(strbuf *sb, const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *) s; *p; p++) {
+		if (*p == '\n')
+			sb_append(sb, "\\n");
+		else if (*p == '\r')
+			sb_append(sb, "\\r");
+		else if (*p < 0x20 || *p == 0x7f)
+			sb_printf(sb, "\\x%02x", *p);
+		else
+			sb_append_char(sb, (char) *p);
+	}
+}
+
 bool
 parse_long(const char *s, long *out)
 {

@@ -46,6 +46,8 @@ void sb_append_char(strbuf *sb, char c);
 void sb_printf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_vprintf(strbuf *sb, const char *fmt, va_list ap);
 char *sb_steal(strbuf *sb); /* the string; sb is left empty */
+/* Appends s with control characters as escapes (\n, \r, \xNN): one line for a message. */
+void sb_append_escaped(strbuf *sb, const char *s);
 
 /* Parses a whole decimal integer; false when s is not one. */
 bool parse_long(const char *s, long *out);
