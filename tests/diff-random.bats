@@ -50,7 +50,7 @@ no_disagreement() {
 }
 
 @test "--checksum compares every case once, finds the differences and exits 1" {
-	[ "$(cat "$BATS_FILE_TMPDIR/checksum.json.rc")" = 1 ]
+	[ "$(cat "$BATS_FILE_TMPDIR/checksum.json.rc")" = 1 ] || fail "exit $(cat "$BATS_FILE_TMPDIR/checksum.json.rc"): $(head -c 2000 "$BATS_FILE_TMPDIR/checksum.json.err")"
 	jq -e '.mode == "checksum" and .status == "different"' "$BATS_FILE_TMPDIR/checksum.json"
 	jq -e '.replication_not_checked | test("no publication on SRC")' "$BATS_FILE_TMPDIR/checksum.json"
 	run -0 pg_sql DST rand "select count(*) from diffrand.cases"

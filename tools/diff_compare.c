@@ -277,6 +277,16 @@ done_midpoint(compare *cmp, task *tk, PGresult *res)
 		return;
 	}
 	mid = keys_from_row(res, 0, t->nkeys);
+	/*
+	 * More than half of the range shares its lowest key (a key duplicated on
+	 * DST, say), or the range is as deep as bisection should ever go: the
+	 * halves would not be smaller, so its rows are compared as they are.
+	 */
+	if (keys_equal(mid, tk->lo, t->nkeys) || strlen(tk->pos) >= MAX_DEPTH) {
+		keys_free(mid, t->nkeys);
+		queue_push(&cmp->queue, task_like(TK_LEAF, tk, NULL), true);
+		return;
+	}
 	pos = xasprintf("%s0", tk->pos);
 	left = task_new(TK_RANGE, tk->part, t, tk->lo, mid, pos);
 	pos[strlen(pos) - 1] = '1';

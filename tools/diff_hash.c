@@ -4,7 +4,9 @@
  * It is built to cost about one function call per column (it runs over
  * every row of both sides, so this is what --checksum costs):
  *
- * - a NOT NULL bigint column (often the key) is the seed, as it is;
+ * - a NOT NULL bigint column (often the key) is the seed, as it is (a
+ *   seed is taken whole; where the chain is still that value and is hashed
+ *   as a value, its high half is added, see int8_hash);
  * - nullable columns come in groups of up to four, each seeded with the
  *   next: coalesce(h(a, B), hashint8extended(B, ordinal)), so a NULL still
  *   leaves a trace of its column; the first group is seeded with the chain
@@ -33,8 +35,8 @@ diff_hash_kind(const char *name)
 		const char *name;
 		hash_kind kind;
 	} kinds[] = {
-		{"fn", HASH_FN},     {"bool", HASH_BOOL},       {"date", HASH_DATE},
-		{"tstz", HASH_TSTZ}, {"numeric", HASH_NUMERIC}, {"text", HASH_TEXT},
+		{"fn", HASH_FN},       {"bool", HASH_BOOL},   {"date", HASH_DATE}, {"int8", HASH_INT8},
+		{"float", HASH_FLOAT}, {"epoch", HASH_EPOCH}, {"text", HASH_TEXT},
 	};
 	size_t i;
 
@@ -42,6 +44,18 @@ diff_hash_kind(const char *name)
 		if (strcmp(kinds[i].name, name) == 0)
 			return kinds[i].kind;
 	return HASH_TEXT;
+}
+
+/*
+ * The hash of the bigint v seeded with seed: hashint8extended folds v to 32
+ * bits (1 and 2^32 hash alike), so its high half is hashed on top.
+ */
+static char *
+int8_hash(const char *v, const char *seed)
+{
+	return xasprintf("pg_catalog.hashint4extended((%s operator(pg_catalog.>>) 32)::pg_catalog.int4,"
+					 " pg_catalog.hashint8extended(%s, %s))",
+					 v, v, seed);
 }
 
 /*
@@ -62,14 +76,23 @@ column_hash(const hash_column *c, const char *seed)
 				" when %s operator(pg_catalog.>) '2000-01-01'::pg_catalog.date then 2147483647"
 				" when %s operator(pg_catalog.<) '2000-01-01'::pg_catalog.date then -2147483647 end, %s)",
 				q, q, q, q, seed);
-		case HASH_TSTZ:
+		case HASH_INT8: return int8_hash(q, seed);
+		case HASH_EPOCH:
+			/*
+			 * Seconds from 1970 as a float8 tell every microsecond apart
+			 * within 2^32 s of 1970; outside, the text is hashed too.
+			 */
 			return xasprintf(
-				"pg_catalog.timestamp_hash_extended(pg_catalog.timezone('00:00'::pg_catalog.interval, %s), %s)",
-				q, seed);
-		case HASH_NUMERIC:
-			return xasprintf("pg_catalog.hashint4extended(coalesce(pg_catalog.scale(%s), -1),"
-							 " pg_catalog.hash_numeric_extended(%s, %s))",
-							 q, q, seed);
+				"pg_catalog.hashfloat8extended(pg_catalog.date_part('epoch', %s),"
+				" pg_catalog.hashtextextended(case when %s operator(pg_catalog.>=) '1834-01-01'"
+				" and %s operator(pg_catalog.<) '2106-01-01' then '' else %s::pg_catalog.text end, %s))",
+				q, q, q, q, seed);
+		case HASH_FLOAT:
+			/* The hash of 0 and of -0 is the seed itself; -0 flips a bit of it. */
+			return xasprintf(
+				"(%s(%s, %s) operator(pg_catalog.#) case when %s operator(pg_catalog.<>) 0 then 0"
+				" when %s::pg_catalog.text operator(pg_catalog.=) '-0' then 1 else 0 end)",
+				c->fn, q, seed, q, q);
 		case HASH_BOOL:
 		case HASH_TEXT: break;
 	}
@@ -77,9 +100,12 @@ column_hash(const hash_column *c, const char *seed)
 					 seed);
 }
 
-/* One group of nullable columns cols[idx[0..n-1]]: innermost seed is seed. */
+/*
+ * One group of nullable columns cols[idx[0..n-1]]: innermost seed is seed,
+ * a bigint column's raw value when raw.
+ */
 static char *
-nullable_group(const hash_column *cols, const int *idx, int n, const char *seed)
+nullable_group(const hash_column *cols, const int *idx, int n, const char *seed, bool raw)
 {
 	char *inner = xstrdup(seed);
 	int i;
@@ -96,8 +122,14 @@ nullable_group(const hash_column *cols, const int *idx, int n, const char *seed)
 			h = column_hash(c, ord);
 			next = xasprintf("coalesce(%s, %d)", h, ordinal);
 		} else {
+			char ord[16], *none;
+
+			snprintf(ord, sizeof(ord), "%d", ordinal);
+			none = raw && i == n - 1 ? int8_hash(inner, ord)
+									 : xasprintf("pg_catalog.hashint8extended(%s, %s)", inner, ord);
 			h = column_hash(c, inner);
-			next = xasprintf("coalesce(%s, pg_catalog.hashint8extended(%s, %d))", h, inner, ordinal);
+			next = xasprintf("coalesce(%s, %s)", h, none);
+			free(none);
 		}
 		free(h);
 		free(inner);
@@ -123,12 +155,6 @@ chain_link(char **chain, char **segments, int *links, char *link)
 	}
 }
 
-static bool
-is_int8_seed(const hash_column *c)
-{
-	return c->notnull && c->kind == HASH_FN && strcmp(c->fn, "pg_catalog.hashint8extended") == 0;
-}
-
 char *
 diff_hash_expr(const hash_column *cols, int n)
 {
@@ -136,13 +162,14 @@ diff_hash_expr(const hash_column *cols, int n)
 	int i, ng = 0, links = 0, seed_col = -1;
 	char *chain, *segments = NULL, *result;
 	bool bare; /* chain is a column or a constant: cheap to repeat */
+	bool raw;  /* chain is the seed column's value, not yet a hash */
 
-	/* A NOT NULL bigint (often the key) seeds the chain as it is. */
 	for (i = 0; i < n && seed_col < 0; i++)
-		if (is_int8_seed(&cols[i]))
+		if (cols[i].notnull && cols[i].kind == HASH_INT8)
 			seed_col = i;
 	chain = xstrdup(seed_col >= 0 ? cols[seed_col].quoted : "0");
 	bare = true;
+	raw = seed_col >= 0;
 
 	/* Nullable columns, in groups. */
 	for (i = 0; i <= n; i++) {
@@ -150,10 +177,10 @@ diff_hash_expr(const hash_column *cols, int n)
 			group[ng++] = i;
 		if (ng == GROUP_SIZE || (i == n && ng > 0)) {
 			if (bare) {
-				chain_link(&chain, &segments, &links, nullable_group(cols, group, ng, chain));
-				bare = false;
+				chain_link(&chain, &segments, &links, nullable_group(cols, group, ng, chain, raw));
+				bare = raw = false;
 			} else {
-				char *g = nullable_group(cols, group, ng, "0");
+				char *g = nullable_group(cols, group, ng, "0", false);
 
 				chain_link(&chain, &segments, &links,
 						   xasprintf("pg_catalog.hashint8extended(%s, %s)", g, chain));
@@ -170,19 +197,25 @@ diff_hash_expr(const hash_column *cols, int n)
 
 		if (i == seed_col)
 			continue;
-		if (c->kind == HASH_BOOL)
-			chain_link(
-				&chain, &segments, &links,
-				xasprintf(
-					"pg_catalog.hashint8extended(%s, case when %s then %d when not %s then %d else %d end)",
-					chain, c->quoted, 3 * ordinal, c->quoted, 3 * ordinal + 1, 3 * ordinal + 2));
-		else if (c->notnull)
+		if (c->kind == HASH_BOOL) {
+			char *pick = xasprintf("case when %s then %d when not %s then %d else %d end", c->quoted,
+								   3 * ordinal, c->quoted, 3 * ordinal + 1, 3 * ordinal + 2);
+
+			chain_link(&chain, &segments, &links,
+					   raw ? int8_hash(chain, pick)
+						   : xasprintf("pg_catalog.hashint8extended(%s, %s)", chain, pick));
+			free(pick);
+			raw = false;
+		} else if (c->notnull) {
 			chain_link(&chain, &segments, &links, column_hash(c, chain));
+			raw = false;
+		}
 	}
 
-	/* Only a seed column, or nothing at all: still hash it. */
+	/* Only the seed column, or no column at all: still a hash. */
 	if (links == 0 && bare)
-		chain_link(&chain, &segments, &links, xasprintf("pg_catalog.hashint8extended(%s, 0)", chain));
+		chain_link(&chain, &segments, &links,
+				   raw ? int8_hash(chain, "0") : xasprintf("pg_catalog.hashint8extended(%s, 0)", chain));
 
 	if (segments) {
 		result = xasprintf("pg_catalog.hashint8extended(%s, %s)", chain, segments);

@@ -36,6 +36,19 @@ keys_from_row(const PGresult *res, int row, int n)
 	return keys;
 }
 
+bool
+keys_equal(char *const *a, char *const *b, int n)
+{
+	int i;
+
+	if (a == NULL || b == NULL)
+		return a == b;
+	for (i = 0; i < n; i++)
+		if ((a[i] == NULL) != (b[i] == NULL) || (a[i] && strcmp(a[i], b[i]) != 0))
+			return false;
+	return true;
+}
+
 void
 keys_free(char **keys, int n)
 {

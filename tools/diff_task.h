@@ -12,6 +12,7 @@
 #define LEAF_ROWS        500   /* a range this small is fetched row by row */
 #define SAMPLE_PER_RANGE 8     /* sampled keys per range wanted */
 #define DIFF_MAX_ROWS    1000  /* rows listed per table */
+#define MAX_DEPTH        64    /* a task position this long is not bisected further */
 
 typedef enum {
 	TK_WHOLE,    /* count (and hash sum) of the whole table */
@@ -57,6 +58,8 @@ typedef struct task_queue {
 char **keys_dup(char **keys, int n);
 /* The first n columns of a result row (a NULL value stays NULL). */
 char **keys_from_row(const PGresult *res, int row, int n);
+/* Whether two bounds are the same keys, as text (NULL, an open bound, only equals itself). */
+bool keys_equal(char *const *a, char *const *b, int n);
 void keys_free(char **keys, int n);
 
 /* A task over [lo, hi) of t; its bounds are copied. */
