@@ -13,6 +13,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pg.h"
@@ -23,15 +25,33 @@ static PGconn **open_conns;
 static int nopen, capopen;
 
 static volatile sig_atomic_t interrupted;
+static struct timespec interrupted_at;
 static int wake_pipe[2] = {-1, -1};
 static bool cancelled;
 
+/*
+ * The first Ctrl-C (or SIGTERM) asks for a clean end: the running queries
+ * are cancelled.  Another one a second or more later ends the program at
+ * once; one that comes with the first (timeout(1) signals the child and
+ * then its process group) is the same request.
+ */
 static void
 on_interrupt(int sig)
 {
 	int saved = errno;
+	struct timespec now;
 
-	interrupted = sig;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (interrupted &&
+		(now.tv_sec - interrupted_at.tv_sec) * 1000000000L + (now.tv_nsec - interrupted_at.tv_nsec) >=
+			1000000000L) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+	if (!interrupted) {
+		interrupted = sig;
+		interrupted_at = now;
+	}
 	if (wake_pipe[1] >= 0)
 		(void) !write(wake_pipe[1], "x", 1);
 	errno = saved;
@@ -50,7 +70,7 @@ pg_catch_interrupts(void)
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_interrupt;
-	sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C ends the program */
+	sa.sa_flags = 0;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -95,28 +115,72 @@ pg_finish(PGconn *conn)
 /*
  * Cancels the query running on each open connection (once): the servers
  * stop their work instead of finishing it for a client that is gone.
- * Silent when nothing was waited for (a pause between refreshes).
+ * PQcancel waits for the server to close the cancel connection, and a
+ * stopped or cut-off server never does: each request is sent from a child
+ * process of its own, and those not answered within CANCEL_WAIT seconds
+ * are given up.  Silent when nothing was waited for (a pause between
+ * refreshes).
  */
+#define CANCEL_WAIT 2.0
+
 static void
 cancel_running(bool waiting)
 {
-	int i, n = 0;
+	pid_t *pids;
+	int i, fd[2], sent = 0, n = 0, answered = 0;
+	double deadline = now_seconds() + CANCEL_WAIT;
 
 	if (cancelled)
 		return;
 	cancelled = true;
+	if (pipe(fd) != 0) {
+		log_error("interrupted: cannot cancel the running queries: %s", strerror(errno));
+		return;
+	}
+	pids = xcalloc((size_t) nopen + 1, sizeof(pid_t));
 	for (i = 0; i < nopen; i++) {
 		PGcancel *c;
-		char err[256];
 
 		if (PQstatus(open_conns[i]) != CONNECTION_OK || PQtransactionStatus(open_conns[i]) != PQTRANS_ACTIVE)
 			continue;
-		c = PQgetCancel(open_conns[i]);
-		if (c && PQcancel(c, err, sizeof(err)))
-			n++;
+		if ((c = PQgetCancel(open_conns[i])) == NULL)
+			continue;
+		pids[sent] = fork();
+		if (pids[sent] == 0) {
+			char err[256], ok;
+
+			close(fd[0]);
+			ok = PQcancel(c, err, sizeof(err)) ? 'y' : 'n';
+			(void) !write(fd[1], &ok, 1);
+			_exit(0);
+		}
 		PQfreeCancel(c);
+		if (pids[sent] > 0)
+			sent++;
 	}
-	if (waiting || n > 0)
+	close(fd[1]);
+	while (answered < sent) {
+		struct pollfd p = {.fd = fd[0], .events = POLLIN};
+		double left = deadline - now_seconds();
+		char got;
+
+		if (left <= 0 || poll(&p, 1, (int) ceil(left * 1000)) <= 0 || read(fd[0], &got, 1) != 1)
+			break;
+		answered++;
+		if (got == 'y')
+			n++;
+	}
+	close(fd[0]);
+	for (i = 0; i < sent; i++) {
+		kill(pids[i], SIGKILL); /* gone already, or still waiting for its server */
+		waitpid(pids[i], NULL, 0);
+	}
+	free(pids);
+	if (answered < sent)
+		log_error("interrupted: %d of %d running quer%s could not be cancelled: the server did not answer "
+				  "within %.0f s",
+				  sent - answered, sent, sent == 1 ? "y" : "ies", CANCEL_WAIT);
+	else if (waiting || n > 0)
 		log_error("interrupted%s", n ? ": the queries still running on the servers were cancelled" : "");
 }
 
