@@ -403,21 +403,22 @@ sw_seq() {
 # sw_verify MODE [GLOB...]: the last verification: migkit diff --count when
 # MODE is count, and --checksum on the tables matching the GLOBs, between
 # the sides of SW_DIFF_SIDES (FROM as --src, TO as --dst: a sequence the
-# copy has set ahead on TO is no difference).  Nothing is re-checked: after
+# copy has set ahead on TO is no difference, one behind is: --after-fence).
+# Nothing is re-checked: after
 # the catch-up a difference is no replication lag.  The results are kept
 # for the report.  Returns 0 equal, 1 different, 2 error.
 sw_verify() {
 	local mode=$1 rc=0 out g args=() parts=() err=$MK_KIT/log/$SW_NAME-diff.err
 	shift
 	if [ "$mode" = count ]; then
-		out=$("$MIGKIT_BIN" diff --count --retries 0 "${SW_DIFF_SIDES[@]}" --json 2>"$err") || rc=$?
+		out=$("$MIGKIT_BIN" diff --count --retries 0 --after-fence "${SW_DIFF_SIDES[@]}" --json 2>"$err") || rc=$?
 		sw_out <"$err"
 		case $out in '{'*) parts+=("\"count\":$out") ;; esac
 		mk_say "row counts and sequences: $(sw_diff_word "$rc")" | sw_out
 	fi
 	if [ "$rc" = 0 ] && [ $# -gt 0 ]; then
 		for g in "$@"; do args+=(--table "$g"); done
-		out=$("$MIGKIT_BIN" diff --checksum --retries 0 "${args[@]}" "${SW_DIFF_SIDES[@]}" --json 2>"$err") || rc=$?
+		out=$("$MIGKIT_BIN" diff --checksum --retries 0 --after-fence "${args[@]}" "${SW_DIFF_SIDES[@]}" --json 2>"$err") || rc=$?
 		sw_out <"$err"
 		case $out in '{'*) parts+=("\"checksum\":$out") ;; esac
 		mk_say "checksums of $*: $(sw_diff_word "$rc")" | sw_out

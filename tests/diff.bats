@@ -237,18 +237,30 @@ SQL
 	jq -e '.summary.missing == 2' <<<"$output"
 }
 
-@test "a sequence behind SRC is a difference with both values; one ahead of SRC is not" {
+@test "a sequence behind SRC is pending before the fence and a difference after it; one ahead of SRC is not" {
 	pg_sql SRC shop "select nextval('public.\"Invoice No\"')" >/dev/null
-	run -1 "$MIGKIT" diff --estimate --table 'public.Invoice*'
+	run -0 "$MIGKIT" diff --estimate --table 'public.Invoice*'
+	assert_output --regexp 'public\."Invoice No" +pending +1, true +1, false'
+	assert_output --partial "1 sequence (0 equal, 0 ahead, 1 pending, 0 behind, 0 missing)"
+	run -1 "$MIGKIT" diff --estimate --after-fence --table 'public.Invoice*'
 	assert_output --regexp 'public\."Invoice No" +behind +1, true +1, false'
-	run -1 --separate-stderr "$MIGKIT" diff --count --table 'public.Invoice*' --json
-	jq -e '.sequences[0] | .status == "behind" and .src.is_called == true and .dst.is_called == false and .src.last_value == 1' <<<"$output"
+	run -1 --separate-stderr "$MIGKIT" diff --count --after-fence --table 'public.Invoice*' --json
+	jq -e '.after_fence and (.sequences[0] | .status == "behind" and .src.is_called == true and .dst.is_called == false and .src.last_value == 1)' <<<"$output"
+	run -0 --separate-stderr "$MIGKIT" diff --count --table 'public.Invoice*' --json
+	jq -e '.summary.sequences_pending == 1 and .sequences[0].status == "pending"' <<<"$output"
+	# copy-diff says pending until the kit has fenced SRC, then behind.
+	run -0 "$KIT/copy-diff" --count --table 'public.Invoice*'
+	assert_output --partial "1 pending"
+	echo '{}' >"$KIT/data/fence.json"
+	run -1 "$KIT/copy-diff" --count --table 'public.Invoice*'
+	rm "$KIT/data/fence.json"
+	assert_output --partial "(0 equal, 0 ahead, 1 behind, 0 missing)"
 	# As after copy-seq with a shift: DST hands out keys past SRC's.
 	pg_sql DST shop "select setval('public.\"Invoice No\"', 1001)" >/dev/null
-	run -0 "$MIGKIT" diff --count --table 'public.Invoice*'
+	run -0 "$MIGKIT" diff --count --after-fence --table 'public.Invoice*'
 	assert_output --partial "1 sequence (0 equal, 1 ahead, 0 behind, 0 missing)"
 	pg_sql DST shop "select setval('public.\"Invoice No\"', 1, true)" >/dev/null
-	run -0 --separate-stderr "$MIGKIT" diff --count --table 'public.Invoice*' --json
+	run -0 --separate-stderr "$MIGKIT" diff --count --after-fence --table 'public.Invoice*' --json
 	jq -e '.sequences[0].status == "equal" and .summary.sequences_equal == 1' <<<"$output"
 	pg_sql DST shop "select setval('public.\"Invoice No\"', 1, false)" >/dev/null
 }

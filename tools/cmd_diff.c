@@ -36,6 +36,9 @@ diff_help(void)
 		   "      --retries N       re-check a difference N times before reporting it,\n"
 		   "                        as it may be replication lag (default 3)\n"
 		   "      --delay SEC       seconds between re-checks (default 1)\n"
+		   "      --after-fence     SRC is fenced (disable-src ran): a sequence behind SRC\n"
+		   "                        is a difference; before, it is pending (copy-seq\n"
+		   "                        copies the sequences at cutover)\n"
 		   "      --json            print one JSON document instead of the report\n"
 		   "      --src CONNINFO    SRC connection (default: $SRCPG)\n"
 		   "      --dst CONNINFO    DST connection (default: $DSTPG)\n"
@@ -45,26 +48,32 @@ diff_help(void)
 		   "not in publication $PUBNAME on SRC or not in subscription $SUBNAME on DST is\n"
 		   "reported as not replicated.  Replication lag is measured on the subscription's\n"
 		   "slot.\n\n"
-		   "Exit status: 0 equal (sequences equal or ahead), 1 differences found, 2 error.\n");
+		   "Exit status: 0 equal (sequences equal, ahead, or pending before the fence),\n"
+		   "1 differences found, 2 error.\n");
 }
 
 /* Parses the options; false after a usage error has been printed. */
 static bool
 parse_options(int argc, char **argv, diff_options *opt)
 {
-	enum { OPT_COUNT = 256, OPT_ESTIMATE, OPT_CHECKSUM, OPT_RETRIES, OPT_DELAY, OPT_JSON, OPT_SRC, OPT_DST };
+	enum {
+		OPT_COUNT = 256,
+		OPT_ESTIMATE,
+		OPT_CHECKSUM,
+		OPT_RETRIES,
+		OPT_DELAY,
+		OPT_AFTER_FENCE,
+		OPT_JSON,
+		OPT_SRC,
+		OPT_DST
+	};
 	static const struct option longopts[] = {
-		{"count", no_argument, NULL, OPT_COUNT},
-		{"estimate", no_argument, NULL, OPT_ESTIMATE},
-		{"checksum", no_argument, NULL, OPT_CHECKSUM},
-		{"jobs", required_argument, NULL, 'j'},
-		{"table", required_argument, NULL, 't'},
-		{"retries", required_argument, NULL, OPT_RETRIES},
-		{"delay", required_argument, NULL, OPT_DELAY},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"src", required_argument, NULL, OPT_SRC},
-		{"dst", required_argument, NULL, OPT_DST},
-		{NULL, 0, NULL, 0},
+		{"count", no_argument, NULL, OPT_COUNT},       {"estimate", no_argument, NULL, OPT_ESTIMATE},
+		{"checksum", no_argument, NULL, OPT_CHECKSUM}, {"jobs", required_argument, NULL, 'j'},
+		{"table", required_argument, NULL, 't'},       {"retries", required_argument, NULL, OPT_RETRIES},
+		{"delay", required_argument, NULL, OPT_DELAY}, {"after-fence", no_argument, NULL, OPT_AFTER_FENCE},
+		{"json", no_argument, NULL, OPT_JSON},         {"src", required_argument, NULL, OPT_SRC},
+		{"dst", required_argument, NULL, OPT_DST},     {NULL, 0, NULL, 0},
 	};
 	strbuf pick;
 	int c, modes = 0, npick = 0;
@@ -112,6 +121,7 @@ parse_options(int argc, char **argv, diff_options *opt)
 					goto fail;
 				}
 				break;
+			case OPT_AFTER_FENCE: opt->after_fence = true; break;
 			case OPT_JSON: opt->json = true; break;
 			case OPT_SRC: opt->conninfo[SRC] = optarg; break;
 			case OPT_DST: opt->conninfo[DST] = optarg; break;

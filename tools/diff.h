@@ -24,7 +24,7 @@ enum { SRC = 0, DST = 1 };
 typedef enum { MODE_COUNT, MODE_ESTIMATE, MODE_CHECKSUM } diff_mode;
 
 typedef enum {
-	TS_PENDING, /* still being compared */
+	TS_PENDING, /* a table still being compared; a sequence behind SRC before the fence */
 	TS_EQUAL,
 	TS_DIFFERENT,
 	TS_MISSING,        /* on one side only */
@@ -42,6 +42,7 @@ typedef struct diff_options {
 	int retries;
 	double delay; /* seconds between re-checks */
 	bool json;
+	bool after_fence; /* SRC is fenced: a sequence behind it is a difference, not pending */
 	const char *conninfo[2];
 } diff_options;
 

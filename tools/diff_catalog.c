@@ -327,6 +327,9 @@ load_columns(diff_run *run)
 	int i, row, n, first, c_rel, c_quoted, c_name, c_notnull, c_kind, c_fn, c_keypos, c_source;
 	diff_table **by_oid;
 	int nby = 0;
+	const char *enc_src = PQparameterStatus(run->conns[SRC][0], "server_encoding"),
+			   *enc_dst = PQparameterStatus(run->conns[DST][0], "server_encoding");
+	bool recode = enc_src && enc_dst && strcmp(enc_src, enc_dst) != 0;
 
 	sb_init(&oids);
 	array_begin(&oids);
@@ -390,7 +393,7 @@ load_columns(diff_run *run)
 			if (pos > t->nkeys)
 				t->nkeys = pos;
 		}
-		t->hash_expr = diff_hash_expr(cols, ncols);
+		t->hash_expr = diff_hash_expr(cols, ncols, recode);
 		free(cols);
 
 		if (t->nkeys > 0) {

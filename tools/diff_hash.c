@@ -63,7 +63,7 @@ int8_hash(const char *v, const char *seed)
  * (every function used is strict, and so is each CASE below).
  */
 static char *
-column_hash(const hash_column *c, const char *seed)
+column_hash(const hash_column *c, const char *seed, bool recode)
 {
 	const char *q = c->quoted;
 
@@ -96,6 +96,11 @@ column_hash(const hash_column *c, const char *seed)
 		case HASH_BOOL:
 		case HASH_TEXT: break;
 	}
+	if (recode)
+		/* The text as UTF-8 bytes, whatever the server's encoding. */
+		return xasprintf("pg_catalog.hashtextextended(pg_catalog.convert_from(pg_catalog.convert_to("
+						 "%s::pg_catalog.text, 'UTF8'), 'SQL_ASCII') collate pg_catalog.\"C\", %s)",
+						 q, seed);
 	return xasprintf("pg_catalog.hashtextextended(%s::pg_catalog.text collate pg_catalog.\"C\", %s)", q,
 					 seed);
 }
@@ -105,7 +110,7 @@ column_hash(const hash_column *c, const char *seed)
  * a bigint column's raw value when raw.
  */
 static char *
-nullable_group(const hash_column *cols, const int *idx, int n, const char *seed, bool raw)
+nullable_group(const hash_column *cols, const int *idx, int n, const char *seed, bool raw, bool recode)
 {
 	char *inner = xstrdup(seed);
 	int i;
@@ -119,7 +124,7 @@ nullable_group(const hash_column *cols, const int *idx, int n, const char *seed,
 			char ord[16];
 
 			snprintf(ord, sizeof(ord), "%d", ordinal);
-			h = column_hash(c, ord);
+			h = column_hash(c, ord, recode);
 			next = xasprintf("coalesce(%s, %d)", h, ordinal);
 		} else {
 			char ord[16], *none;
@@ -127,7 +132,7 @@ nullable_group(const hash_column *cols, const int *idx, int n, const char *seed,
 			snprintf(ord, sizeof(ord), "%d", ordinal);
 			none = raw && i == n - 1 ? int8_hash(inner, ord)
 									 : xasprintf("pg_catalog.hashint8extended(%s, %s)", inner, ord);
-			h = column_hash(c, inner);
+			h = column_hash(c, inner, recode);
 			next = xasprintf("coalesce(%s, %s)", h, none);
 			free(none);
 		}
@@ -156,7 +161,7 @@ chain_link(char **chain, char **segments, int *links, char *link)
 }
 
 char *
-diff_hash_expr(const hash_column *cols, int n)
+diff_hash_expr(const hash_column *cols, int n, bool recode)
 {
 	int *group = xcalloc((size_t) n + 1, sizeof(int));
 	int i, ng = 0, links = 0, seed_col = -1;
@@ -177,10 +182,10 @@ diff_hash_expr(const hash_column *cols, int n)
 			group[ng++] = i;
 		if (ng == GROUP_SIZE || (i == n && ng > 0)) {
 			if (bare) {
-				chain_link(&chain, &segments, &links, nullable_group(cols, group, ng, chain, raw));
+				chain_link(&chain, &segments, &links, nullable_group(cols, group, ng, chain, raw, recode));
 				bare = raw = false;
 			} else {
-				char *g = nullable_group(cols, group, ng, "0", false);
+				char *g = nullable_group(cols, group, ng, "0", false, recode);
 
 				chain_link(&chain, &segments, &links,
 						   xasprintf("pg_catalog.hashint8extended(%s, %s)", g, chain));
@@ -207,7 +212,7 @@ diff_hash_expr(const hash_column *cols, int n)
 			free(pick);
 			raw = false;
 		} else if (c->notnull) {
-			chain_link(&chain, &segments, &links, column_hash(c, chain));
+			chain_link(&chain, &segments, &links, column_hash(c, chain, recode));
 			raw = false;
 		}
 	}

@@ -48,7 +48,11 @@ typedef struct hash_column {
 /* The kind named by the catalog query ("fn", "bool", ...); HASH_TEXT for anything else. */
 hash_kind diff_hash_kind(const char *name);
 
-/* The int8 expression hashing one row of those columns; caller frees. */
-char *diff_hash_expr(const hash_column *cols, int n);
+/*
+ * The int8 expression hashing one row of those columns; caller frees.
+ * recode: the two servers' encodings differ, so text is hashed as its
+ * UTF-8 bytes.
+ */
+char *diff_hash_expr(const hash_column *cols, int n, bool recode);
 
 #endif

@@ -14,8 +14,9 @@ const char *const side_name[2] = {"SRC", "DST"};
 
 /*
  * Session settings that make text forms of values mean the same on both
- * sides (keys travel as text from one server to the other, and the row
- * hash of a type without its own hash function hashes its text), keep the
+ * sides (keys travel as text from one server to the other, in UTF-8
+ * whatever each server's encoding, and the row hash of a type without its
+ * own hash function hashes its text), keep the
  * catalog and operator lookups in pg_catalog, make a row-level security
  * policy fail the query rather than hide rows, and make every session
  * read-only.
@@ -26,6 +27,7 @@ static const char setup_sql[] = "select pg_catalog.set_config('datestyle', 'ISO,
 								"       pg_catalog.set_config('timezone', 'UTC', false),\n"
 								"       pg_catalog.set_config('bytea_output', 'hex', false),\n"
 								"       pg_catalog.set_config('lc_monetary', 'C', false),\n"
+								"       pg_catalog.set_config('client_encoding', 'UTF8', false),\n"
 								"       pg_catalog.set_config('search_path', '', false),\n"
 								"       pg_catalog.set_config('row_security', 'off', false),\n"
 								"       pg_catalog.set_config('statement_timeout', '0', false),\n"

@@ -246,6 +246,10 @@ diff_print_text(const diff_run *run, result_t r)
 		fputc('\n', out);
 		table_print(tab, out);
 		table_free(tab);
+		if (n->seqs[TS_PENDING])
+			fprintf(out,
+					"pending: behind SRC, as every sequence in use is until copy-seq copies it at cutover;\n"
+					"once SRC is fenced (--after-fence) it is a difference\n");
 	}
 
 	sb_init(&sb);
@@ -276,9 +280,11 @@ diff_print_text(const diff_run *run, result_t r)
 		sb_printf(&sb, ", %d unknown", n->tables[TS_UNKNOWN]);
 	if (n->tables[TS_ERROR])
 		sb_printf(&sb, ", %d error", n->tables[TS_ERROR]);
-	sb_printf(&sb, "), %d sequence%s (%d equal, %d ahead, %d behind, %d missing", run->nseqs,
-			  run->nseqs == 1 ? "" : "s", n->seqs[TS_EQUAL], n->seqs[TS_AHEAD], n->seqs[TS_DIFFERENT],
-			  n->seqs[TS_MISSING]);
+	sb_printf(&sb, "), %d sequence%s (%d equal, %d ahead, ", run->nseqs, run->nseqs == 1 ? "" : "s",
+			  n->seqs[TS_EQUAL], n->seqs[TS_AHEAD]);
+	if (n->seqs[TS_PENDING])
+		sb_printf(&sb, "%d pending, ", n->seqs[TS_PENDING]);
+	sb_printf(&sb, "%d behind, %d missing", n->seqs[TS_DIFFERENT], n->seqs[TS_MISSING]);
 	if (n->seqs[TS_ERROR])
 		sb_printf(&sb, ", %d unreadable", n->seqs[TS_ERROR]);
 	sb_printf(&sb, "); by %s%s in %s", est ? "planner estimate" : mode_word(run->opt->mode),
@@ -418,6 +424,7 @@ diff_print_json(const diff_run *run, result_t r)
 	json_lag(&j, "end", &run->lag_end);
 	json_object_end(&j);
 
+	json_bool(&j, "after_fence", run->opt->after_fence);
 	json_object_begin(&j, "summary");
 	json_int(&j, "tables", run->ntables);
 	json_int(&j, "equal", n->tables[TS_EQUAL]);
@@ -429,6 +436,7 @@ diff_print_json(const diff_run *run, result_t r)
 	json_int(&j, "sequences", run->nseqs);
 	json_int(&j, "sequences_equal", n->seqs[TS_EQUAL]);
 	json_int(&j, "sequences_ahead", n->seqs[TS_AHEAD]);
+	json_int(&j, "sequences_pending", n->seqs[TS_PENDING]);
 	json_int(&j, "sequences_behind", n->seqs[TS_DIFFERENT]);
 	json_int(&j, "sequences_missing", n->seqs[TS_MISSING]);
 	json_int(&j, "sequences_unreadable", n->seqs[TS_ERROR]);

@@ -30,11 +30,12 @@ sequence_cmp(const void *a, const void *b)
 /*
  * Equal when both sides hand out the same next value; ahead when DST's next
  * value lies past SRC's in the sequence's direction (as after copy-seq with
- * a shift: no key DST hands out can meet one from SRC); else behind, which
- * is what every used sequence is until copy-seq runs at cutover.
+ * a shift: no key DST hands out can meet one from SRC); else behind: what
+ * every used sequence is until copy-seq runs at cutover, so pending
+ * (TS_PENDING) until SRC is fenced, and a difference after.
  */
 static table_status
-sequence_status(const diff_sequence *q)
+sequence_status(const diff_sequence *q, bool after_fence)
 {
 	long double next[2];
 	int s;
@@ -48,7 +49,7 @@ sequence_status(const diff_sequence *q)
 		return TS_EQUAL;
 	if (q->increment < 0 ? next[DST] < next[SRC] : next[DST] > next[SRC])
 		return TS_AHEAD;
-	return TS_DIFFERENT;
+	return after_fence ? TS_DIFFERENT : TS_PENDING;
 }
 
 /* Pairs up both sides' sequences (both sorted by name) and decides which are equal. */
@@ -109,6 +110,6 @@ diff_merge_sequences(diff_run *run, PGresult *res[2])
 		else if (q->last_value[SRC] == NULL || q->last_value[DST] == NULL)
 			q->status = TS_ERROR;
 		else
-			q->status = sequence_status(q);
+			q->status = sequence_status(q, run->opt->after_fence);
 	}
 }

@@ -183,7 +183,7 @@ test_templates(void)
 static char *
 hash_of(const hash_column *cols, int n)
 {
-	return diff_hash_expr(cols, n);
+	return diff_hash_expr(cols, n, false);
 }
 
 /* Whether every "name(" in expr is pg_catalog.name( (coalesce is a keyword). */
@@ -249,6 +249,10 @@ test_row_hash(void)
 	}
 	a = hash_of(many, 120);
 	OK(a && strlen(a) < 20000, "120 columns give an expression of bounded size (the chain is cut)");
+	free(a);
+	a = diff_hash_expr(cols, 6, true);
+	HAS(a, "pg_catalog.convert_to(name::pg_catalog.text, 'UTF8')",
+		"between servers of different encodings, text is hashed as UTF-8");
 	free(a);
 	a = hash_of(NULL, 0);
 	IS(a, "pg_catalog.hashint8extended(0, 0)", "a table without columns hashes to a constant");
