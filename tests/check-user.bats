@@ -83,7 +83,7 @@ roles_in() {
 	assert_output --partial 'app_roles lists ghost, which SRC does not have'
 	[ -f "$KIT/data/roles.sql" ]
 	[ -f "$KIT/data/roles-other.sql" ]
-	[ ! -e "$KIT/data/roles-passwords.sql" ]
+	run -1 grep -rl 'SCRAM-SHA-256\$[0-9]' "$KIT"
 }
 
 @test "check-user --json gives roles, memberships and settings to jq" {
@@ -159,37 +159,52 @@ app_reader|shop|search_path="Odd Schema", public'
 	pg_sql SRC postgres 'drop role other_owner'
 }
 
-@test "check-user --with-passwords writes the verifiers to a 0600 file and never prints them" {
-	run -0 --separate-stderr "$KIT/check-user" --with-passwords
+@test "check-user --with-passwords FILE writes the verifiers to that 0600 file outside the kit and never prints them" {
+	local pw=$BATS_TEST_TMPDIR/secrets/passwords.sql
+	mkdir -p "$BATS_TEST_TMPDIR/secrets"
+	run -0 --separate-stderr "$KIT/check-user" --with-passwords "$pw"
 	[[ $output$stderr != *SCRAM-SHA-256* ]]
-	[ "$(stat -c %a "$KIT/data/roles-passwords.sql")" = 600 ]
-	grep -q "ALTER ROLE app_owner PASSWORD ''SCRAM-SHA-256" "$KIT/data/roles-passwords.sql"
-	! grep -q 'postgres PASSWORD' "$KIT/data/roles-passwords.sql"
-	! grep -qi 'scram' "$KIT/data/roles.sql" "$KIT/data/roles-other.sql"
+	[ "$(stat -c %a "$pw")" = 600 ]
+	grep -q "ALTER ROLE app_owner PASSWORD ''SCRAM-SHA-256" "$pw"
+	! grep -q 'postgres PASSWORD' "$pw"
+	# Nothing in the kit holds a verifier.
+	run -1 grep -rl 'SCRAM-SHA-256\$[0-9]' "$KIT"
 	# the verifier works on DST: the same hash lands there
 	pg_psql DST postgres -f "$KIT/data/roles.sql"
-	pg_psql DST postgres -1 -f "$KIT/data/roles-passwords.sql"
+	pg_psql DST postgres -1 -f "$pw"
 	assert_equal "$(pg_sql DST postgres "select rolpassword from pg_authid where rolname = 'app_owner'")" \
 		"$(pg_sql SRC postgres "select rolpassword from pg_authid where rolname = 'app_owner'")"
+}
+
+@test "check-user --with-passwords refuses a file inside the kit, or none, and reads nothing" {
+	local log=$SRC_DIR/server.log before
+	before=$(wc -l <"$log")
+	run -2 --separate-stderr "$KIT/check-user" --with-passwords "$KIT/data/roles-passwords.sql"
+	[[ $stderr == *"is inside the kit, and a kit never holds a secret"* ]]
+	(cd "$KIT/data" && run -2 ./../check-user --with-passwords ./p.sql)
+	run -2 --separate-stderr "$KIT/check-user" --with-passwords
+	[[ $stderr == *"--with-passwords needs the file"* ]]
+	[ ! -e "$KIT/data/roles-passwords.sql" ] && [ ! -e "$KIT/data/p.sql" ]
+	! tail -n +"$((before + 1))" "$log" | grep -qE 'rolpassword'
 }
 
 @test "without --with-passwords no file is written and no secret is read" {
 	local log=$SRC_DIR/server.log before
 	before=$(wc -l <"$log")
 	run -0 "$KIT/check-user"
-	[ ! -e "$KIT/data/roles-passwords.sql" ]
+	run -1 grep -rl 'SCRAM-SHA-256\$[0-9]' "$KIT"
 	! tail -n +"$((before + 1))" "$log" | grep -qE 'rolpassword'
 	# with the flag the log does show it read them (so the check above can fail)
-	run -0 "$KIT/check-user" --with-passwords
+	run -0 "$KIT/check-user" --with-passwords "$BATS_TEST_TMPDIR/pw.sql"
 	tail -n +"$((before + 1))" "$log" | grep -q 'rolpassword'
 }
 
 @test "check-user --with-passwords as a non-superuser is an error (exit 2) naming why" {
 	write_config "$BATS_TEST_TMPDIR/app.yml" SRC shop DST shop "src_pg: postgres://app_owner@127.0.0.1:$SRC_PORT/shop"
 	render_kit "$BATS_TEST_TMPDIR/app.yml" "$BATS_TEST_TMPDIR/appkit"
-	run -2 --separate-stderr "$BATS_TEST_TMPDIR/appkit/check-user" --with-passwords
+	run -2 --separate-stderr "$BATS_TEST_TMPDIR/appkit/check-user" --with-passwords "$BATS_TEST_TMPDIR/pw2.sql"
 	[[ $stderr == *'--with-passwords needs a superuser on SRC'* ]]
-	[ ! -e "$BATS_TEST_TMPDIR/appkit/data/roles-passwords.sql" ]
+	[ ! -e "$BATS_TEST_TMPDIR/pw2.sql" ]
 }
 
 @test "check-user runs twice with the same result" {

@@ -185,7 +185,7 @@ refused() {
 @test "a value of 1 MB is refused with its position; 4096 bytes is the most" {
 	good_config m.yml "pub_name: $(head -c 1000000 /dev/zero | tr '\0' x)"
 	refused m.yml "^m.yml:7:11: a value of 1000000 bytes; values are at most 4096 bytes: shorten it$"
-	good_config m.yml "pub_name: $(head -c 4096 /dev/zero | tr '\0' x)"
+	good_config m.yml "context_dir: $(head -c 4096 /dev/zero | tr '\0' x)"
 	run -0 "$MIGKIT" render -q -o accepted m.yml
 	good_config m.yml "include: [a, $(head -c 4097 /dev/zero | tr '\0' x)]"
 	refused m.yml "^m.yml:7:14: a value of 4097 bytes; values are at most 4096 bytes"
@@ -225,4 +225,44 @@ refused() {
 @test "an error naming a key with a line break or a tab stays on one line" {
 	good_config m.yml '"a\nb\tc": 1'
 	refused m.yml "^m.yml:7:1: unknown key 'a\\\\nb\\\\x09c'; see migkit.yml\(5\)"
+}
+
+@test "derived publication and subscription names are valid slot names, short enough for their _reverse" {
+	printf 'src_cls: Pg-Shop\nsrc_db: Shop.v2\nsrc_ip: 10.0.0.1\ndst_cls: pg-new\ndst_db: shop\ndst_ip: 10.0.0.2\n' >m.yml
+	run -0 "$MIGKIT" render -q -o kit m.yml
+	run -0 grep -E '^export (PUBNAME|SUBNAME)=' kit/activate
+	assert_line "export PUBNAME=pub_pg_shop_shop_v2"
+	assert_line "export SUBNAME=sub_pg_shop_shop_v2"
+	# Long names are cut to 55 bytes and end in a hash of the whole, so two stay apart.
+	local db
+	for db in a_database_name_that_goes_on_and_on_for_ever_and_ever_1 a_database_name_that_goes_on_and_on_for_ever_and_ever_2; do
+		good_config "$db.yml"
+		sed -i "s/^src_db: .*/src_db: $db/" "$db.yml"
+		run -0 "$MIGKIT" render -q -o "k$db" "$db.yml"
+		sed -n 's/^export SUBNAME=//p' "k$db/activate" >>names
+	done
+	run -0 awk '{ print length($0) }' names
+	assert_output $'55\n55'
+	[ "$(sort -u names | wc -l)" = 2 ]
+	run -0 grep -cE '^sub_[a-z0-9_]+$' names
+	assert_output 2
+}
+
+@test "a sub_name that cannot name a slot, or names too long for _reverse, are refused with the fix" {
+	good_config m.yml "sub_name: Shop.v2"
+	refused m.yml "^m\.yml:7:11: sub_name: 'Shop.v2' cannot name the subscription's replication slot; use only lower-case letters, digits and _$"
+	good_config m.yml "pub_name: $(printf 'p%.0s' $(seq 1 56))"
+	refused m.yml "^m\.yml:7:11: pub_name: 'p+' is 56 bytes; at most 55, so that 'p+_reverse' fits PostgreSQL's 63$"
+	good_config m.yml "pub_name: $(printf 'p%.0s' $(seq 1 55))" "sub_name: $(printf 's%.0s' $(seq 1 55))"
+	run -0 "$MIGKIT" render -q -o kit m.yml
+}
+
+@test "the user sub_conn names is the replication user; a repl_user that differs is refused" {
+	good_config m.yml 'sub_conn: "host=10.10.10.10 dbname=meta user=postgres"'
+	run -0 "$MIGKIT" render -q -o kit1 m.yml
+	run -0 grep -x 'export MIGKIT_REPL_USER=postgres' kit1/activate
+	good_config m.yml 'sub_conn: "host=10.10.10.10 dbname=meta user=postgres"' "repl_user: replicator"
+	refused m.yml "^m\.yml:7:11: sub_conn connects as 'postgres' but repl_user is 'replicator'.*make them the same, or remove repl_user$"
+	good_config m.yml 'sub_conn: "host=10.10.10.10 dbname=meta user=rep"' "repl_user: rep"
+	run -0 "$MIGKIT" render -q -o kit2 m.yml
 }

@@ -66,10 +66,10 @@ setup() {
 	dst_db: test
 	dst_ip: 10.10.10.11
 	pub_name: "x'; DROP TABLE t; --"
-	sub_name: '$(printf '%s' "$evil" | sed "s/'/''/g")'
+	repl_user: '$(printf '%s' "$evil" | sed "s/'/''/g")'
 	EOF
 	run -0 "$MIGKIT" render -q -o kit m.yml
-	run -0 bash -c '. "$1/kit/activate" >/dev/null && printf "%s\n%s\n" "$PUBNAME" "$SUBNAME"' _ "$BATS_TEST_TMPDIR"
+	run -0 bash -c '. "$1/kit/activate" >/dev/null && printf "%s\n%s\n" "$PUBNAME" "$MIGKIT_REPL_USER"' _ "$BATS_TEST_TMPDIR"
 	assert_line -n 0 "x'; DROP TABLE t; --"
 	assert_line -n 1 "$evil"
 	[ ! -e pwned ] && [ ! -e pwned2 ]
@@ -180,6 +180,17 @@ no excludes"
 	run -0 "$MIGKIT" render -q -t tpl -o kit m.yml
 	assert_equal "$(cat kit/check-db)" "x='a b'\\''c'"
 	assert_equal "$(cat kit/README.md)" "pub: a b'c"
+}
+
+@test "the runbook's activate command is one shell word, whatever the kit's directory is called" {
+	local dir='kits/a b $(touch pwned)'
+	run -0 "$MIGKIT" render -q -o "$dir" m.yml
+	local line
+	line=$(grep -E '^\. .*/activate$' "$dir/README.md")
+	# Copied from the runbook and run, it sources that activate and nothing else.
+	run -0 bash -c "$line >/dev/null && printf '%s\n' \"\$DIRPATH\""
+	assert_output "$PWD/$dir"
+	[ ! -e pwned ]
 }
 
 # tpl_refused PATTERN: render with templates from tpl/ fails with exit 2 and

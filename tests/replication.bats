@@ -247,7 +247,7 @@ SQL
 	as_app SRC "insert into public.items values (1001, 'before')"
 
 	run -0 "$KITS/app/disable-src" -n
-	assert_output --partial "application roles (app_roles): app_user"
+	assert_output --partial "application roles (every LOGIN role but the kit's; app_roles is empty): app_user"
 	assert_output --partial 'revoke connect on database app from public;'
 	assert_output --partial 'revoke connect on database app from app_user;'
 	[ ! -e "$fence" ]

@@ -138,6 +138,15 @@ build_vars(const mk_config *cfg, const char *kit_dir)
 	tpl_set(v, "context", s);
 	free(s);
 	tpl_set(v, "dir_path", kit_dir);
+	{
+		/* The kit's directory as one shell word, for commands the runbook shows. */
+		strbuf w;
+
+		sb_init(&w);
+		shell_quote(&w, kit_dir);
+		tpl_set(v, "dir_path_word", w.data);
+		sb_free(&w);
+	}
 	s = self_path();
 	tpl_set(v, "migkit_bin", s);
 	free(s);

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <libpq-fe.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -29,8 +30,8 @@ const key_def config_keys[] = {
 	{"dst_port", KEY_PORT, false},
 	{"dst_pg", KEY_CONNINFO, false},
 	{"sub_conn", KEY_CONNINFO, false},
-	{"pub_name", KEY_STRING, false},
-	{"sub_name", KEY_STRING, false},
+	{"pub_name", KEY_OBJECT, false},
+	{"sub_name", KEY_SLOT, false},
 	{"admin_user", KEY_STRING, false},
 	{"repl_user", KEY_STRING, false},
 	{"app_roles", KEY_LIST, false},
@@ -190,6 +191,21 @@ set_scalar(mk_config *c, const key_def *k, config_value *v, yaml_node_t *node)
 			if (!check_conninfo(c, k, text, line, col))
 				return false;
 			break;
+		case KEY_SLOT:
+			if (strspn(text, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(text) || *text == '\0')
+				return config_error(
+					c, line, col,
+					"%s: '%s' cannot name the subscription's replication slot; use only lower-case "
+					"letters, digits and _",
+					k->name, text);
+			/* fall through */
+		case KEY_OBJECT:
+			if (strlen(text) > CONFIG_MAX_OBJECT)
+				return config_error(
+					c, line, col,
+					"%s: '%s' is %zu bytes; at most %d, so that '%s_reverse' fits PostgreSQL's 63", k->name,
+					text, strlen(text), CONFIG_MAX_OBJECT, text);
+			break;
 		default:
 			if (*text == '\0' && k->required)
 				return config_error(c, line, col, "%s: a value is required", k->name);
@@ -326,17 +342,66 @@ derive_url(const mk_config *c, const char *ip_key, const char *port_key, const c
 	return sb_steal(&sb);
 }
 
-/* pub_<src_cls>_<src_db> with '-' written as '_' */
+/*
+ * <prefix>_<src_cls>_<src_db>, made a valid replication slot name (a
+ * subscription's slot takes its name): lower case, every other byte than
+ * a-z, 0-9 and _ written as _, and when longer than CONFIG_MAX_OBJECT, cut
+ * and ended with 8 hex digits of a hash of the whole, so that two long
+ * names still differ.
+ */
 static char *
 derive_object_name(const mk_config *c, const char *prefix)
 {
 	char *s = xasprintf("%s_%s_%s", prefix, config_get(c, "src_cls"), config_get(c, "src_db"));
-	char *p;
+	uint32_t h = 2166136261u; /* FNV-1a */
+	unsigned char *p;
 
-	for (p = s; *p; p++)
-		if (*p == '-')
+	for (p = (unsigned char *) s; *p; p++) {
+		h = (h ^ *p) * 16777619u;
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (unsigned char) (*p - 'A' + 'a');
+		else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
 			*p = '_';
+	}
+	if (strlen(s) > CONFIG_MAX_OBJECT)
+		snprintf(s + CONFIG_MAX_OBJECT - 9, 10, "_%08x", (unsigned) h);
 	return s;
+}
+
+/* The user= of a connection string, or NULL (none given, or none at all). */
+static char *
+conninfo_user(const char *conninfo)
+{
+	PQconninfoOption *opts, *o;
+	char *user = NULL;
+
+	if (conninfo == NULL || (opts = PQconninfoParse(conninfo, NULL)) == NULL)
+		return NULL;
+	for (o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, "user") == 0 && o->val && *o->val)
+			user = xstrdup(o->val);
+	PQconninfoFree(opts);
+	return user;
+}
+
+/*
+ * The subscription connects as the replication user: when sub_conn names a
+ * user, repl_user (given) is that user.
+ */
+static bool
+check_sub_conn_user(mk_config *c)
+{
+	const config_value *conn = config_entry(c, "sub_conn"), *repl = config_entry(c, "repl_user");
+	char *user = conninfo_user(conn->text);
+	bool ok = true;
+
+	if (user && repl->set && strcmp(user, repl->text) != 0)
+		ok = config_error(c, conn->line, conn->col,
+						  "sub_conn connects as '%s' but repl_user is '%s': the subscription's user is the "
+						  "replication user; make them the same, or remove repl_user",
+						  user, repl->text);
+	free(user);
+	return ok;
 }
 
 static void
@@ -347,6 +412,7 @@ derive_defaults(mk_config *c)
 
 	derive(c, "context_dir", xstrdup("~/migration"));
 	derive(c, "admin_user", xstrdup("dbuser_dba"));
+	derive(c, "repl_user", conninfo_user(config_get(c, "sub_conn")));
 	derive(c, "repl_user", xstrdup("replicator"));
 	derive(c, "src_port", xstrdup("5432"));
 	derive(c, "dst_port", xstrdup("5432"));
@@ -460,7 +526,7 @@ config_load_buffer(const char *name, const char *data, size_t len)
 		config_free(c);
 		return NULL;
 	}
-	ok = load_mapping(c, &doc);
+	ok = load_mapping(c, &doc) && check_sub_conn_user(c);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	if (!ok) {

@@ -13,6 +13,8 @@ typedef enum {
 	KEY_STRING,   /* any one-line text */
 	KEY_NAME,     /* one-line text usable in a directory name: no '/' */
 	KEY_CONNINFO, /* a libpq URL or key=value string, without a password */
+	KEY_OBJECT,   /* a publication's name: short enough for its _reverse sibling */
+	KEY_SLOT,     /* a subscription's name, which its slot takes: [a-z0-9_], short enough */
 	KEY_PORT,     /* 1..65535 */
 	KEY_INT,      /* a whole number >= 0 */
 	KEY_BOOL,     /* true/false */
@@ -34,6 +36,12 @@ typedef struct config_value {
 } config_value;
 
 typedef struct mk_config mk_config;
+
+/*
+ * PostgreSQL's names hold at most 63 bytes, and the way back adds
+ * "_reverse" to the publication's and the subscription's.
+ */
+#define CONFIG_MAX_OBJECT (63 - 8)
 
 /* Limits: a migration.yml is a few dozen short lines (migkit.yml(5)). */
 #define CONFIG_MAX_BYTES (1024 * 1024) /* the file, and all list items added up */

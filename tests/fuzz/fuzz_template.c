@@ -27,11 +27,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const kit_scalars[] = {
-	"context_dir",     "src_cls",        "src_db",        "src_ip",       "src_port",  "src_pg",
-	"dst_cls",         "dst_db",         "dst_ip",        "dst_port",     "dst_pg",    "sub_conn",
-	"pub_name",        "sub_name",       "admin_user",    "repl_user",    "seq_shift", "lag_max_bytes",
-	"lag_max_seconds", "heartbeat",      "templates_dir", "context",      "dir_path",  "migkit_bin",
-	"version",         "app_roles_json", "include_json",  "exclude_json", NULL,
+	"context_dir",     "src_cls",   "src_db",         "src_ip",       "src_port",     "src_pg",
+	"dst_cls",         "dst_db",    "dst_ip",         "dst_port",     "dst_pg",       "sub_conn",
+	"pub_name",        "sub_name",  "admin_user",     "repl_user",    "seq_shift",    "lag_max_bytes",
+	"lag_max_seconds", "heartbeat", "templates_dir",  "context",      "dir_path",     "dir_path_word",
+	"migkit_bin",      "version",   "app_roles_json", "include_json", "exclude_json", NULL,
 };
 static const char *const kit_lists[] = {"app_roles", "include", "exclude", NULL};
 
