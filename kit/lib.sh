@@ -35,6 +35,7 @@ MK_TABLES_SQL="select r.oid, r.qualified, r.schema_name, r.name, r.partitioned
  where r.in_migration"
 # shellcheck disable=SC2034
 MK_SUB_SQL=$(<"$MK_KIT/kit/sql/subscription.sql")
+MK_PARTITION_TREE_SQL=$(<"$MK_KIT/kit/sql/partition-tree.sql")
 MK_TABLE_VARS=()
 
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
@@ -245,15 +246,20 @@ mk_query() {
 	mk_run_sql "$side" -At "$@"
 }
 
+# mk_load_major SIDE: sets MK_MAJOR_SIDE to the major version of SIDE's
+# server (once).
+mk_load_major() {
+	local var="MK_MAJOR_$1"
+	[ -n "${!var:-}" ] ||
+		printf -v "$var" '%s' "$(mk_query "$1" -c "select pg_catalog.current_setting('server_version_num')::int / 10000")"
+}
+
 # mk_sql_file NAME SIDE: the path of kit/sql/NAME.sql for SIDE's server:
 # the variant NAME-pgNN.sql with the smallest NN at least its major when
 # there is one (as the C helpers choose), else NAME.sql.
 mk_sql_file() {
 	local name=$1 side=$2 var="MK_MAJOR_$2" major f nn best='' bestnn=''
-	if [ -z "${!var:-}" ]; then
-		major=$(mk_query "$side" -c "select pg_catalog.current_setting('server_version_num')::int / 10000")
-		printf -v "$var" '%s' "$major"
-	fi
+	mk_load_major "$side"
 	major=${!var}
 	for f in "$MK_KIT/kit/sql/$name"-pg*.sql; do
 		[ -e "$f" ] || continue
@@ -435,6 +441,34 @@ SQL
 mk_fence_record() {
 	mk_query "$1" -v todo="$2" -v context="$MIGRATION_CONTEXT" \
 		-v admin="$MIGKIT_ADMIN_USER" -v repl="$MIGKIT_REPL_USER" -f "$MK_KIT/kit/sql/fence-record.sql"
+}
+
+# mk_partition_tree EXPR: the query of kit/sql/partition-tree.sql for the
+# table whose oid EXPR gives (a column of the query it goes into).
+mk_partition_tree() {
+	printf '%s' "${MK_PARTITION_TREE_SQL//:\'root\'/$1}"
+}
+
+# mk_create_publication_sql "SIDES" TABLES: the query giving the statement
+# that creates a publication (psql variables pub, all_tables) of the
+# relations TABLES (a query with columns oid and qualified)
+# (kit/sql/create-publication.sql), in the variant for the oldest server of
+# SIDES ("SRC", or "SRC DST" for the way back): publisher and subscriber
+# must both handle it (a subscriber before 13 cannot apply into a
+# partitioned root).
+mk_create_publication_sql() {
+	local side file major var oldest='' best=''
+	for side in $1; do
+		mk_load_major "$side"
+		var=MK_MAJOR_$side
+		file=$(mk_sql_file create-publication "$side")
+		major=${!var}
+		if [ -z "$oldest" ] || [ "$major" -lt "$oldest" ]; then
+			oldest=$major
+			best=$file
+		fi
+	done
+	printf 'with migration_tables as (%s)\n%s' "$2" "$(<"$best")"
 }
 
 # mk_json_field JSON FILTER: a field of a helper's --json document (jq).

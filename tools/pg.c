@@ -327,8 +327,13 @@ pg_connect_wait(const char *side, PGconn *conn)
 		pg_pollitem item = {conn, st == PGRES_POLLING_WRITING, false};
 		int n;
 
-		if (st == PGRES_POLLING_OK)
-			return true;
+		if (st == PGRES_POLLING_OK) {
+			if (PQserverVersion(conn) >= PG_OLDEST) /* every SQL of migkit holds from there on */
+				return true;
+			log_error("%s runs PostgreSQL %s: migkit works with %d and later", side,
+					  PQparameterStatus(conn, "server_version"), PG_OLDEST / 10000);
+			return false;
+		}
 		if (st == PGRES_POLLING_FAILED || PQsocket(conn) < 0)
 			break;
 		if (now_seconds() >= deadline) {
