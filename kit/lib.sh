@@ -254,6 +254,22 @@ mk_load_major() {
 		printf -v "$var" '%s' "$(mk_query "$1" -c "select pg_catalog.current_setting('server_version_num')::int / 10000")"
 }
 
+# mk_psql_set_from_file VAR FILE: the psql line that sets the variable VAR
+# to FILE's content, for a value too long for the command line (-v VAR=...
+# is one argument, at most 128 KiB); the query then reads :'VAR'.
+mk_psql_set_from_file() {
+	printf '\\set %s `cat %q`\n' "$1" "$2"
+}
+
+# mk_materialized SIDE: "materialized " where SIDE's server knows the word
+# (12 and later; before, every CTE is materialized anyway): a CTE the
+# planner must compute once, not per row of the query around it.
+mk_materialized() {
+	local var="MK_MAJOR_$1"
+	mk_load_major "$1"
+	[ "${!var}" -lt 12 ] || printf 'materialized '
+}
+
 # mk_sql_file NAME SIDE: the path of kit/sql/NAME.sql for SIDE's server:
 # the variant NAME-pgNN.sql with the smallest NN at least its major when
 # there is one (as the C helpers choose), else NAME.sql.
@@ -285,8 +301,8 @@ mk_section() {
 		MK_JSON_PARTS+=("$(mk_json_string "$key"):$out")
 	else
 		mk_heading "$title"
-		printf '%s\n' "$sql" | mk_run_sql "$side" -P footer=off -P null='-' "$@"
-		printf 'select case count(*) when 1 then %s else format(%s, count(*)) end from (\n%s\n) t\n' "'(1 row)'" "'(%s rows)'" "$sql" | mk_query "$side" "$@"
+		# psql's own footer gives the number of rows: the query runs once.
+		printf '%s\n' "$sql" | mk_run_sql "$side" -P null='-' "$@" | sed '${/^$/d}'
 	fi
 }
 
