@@ -491,28 +491,47 @@ close_copy(loop *l, worker *w)
 	return true;
 }
 
+/*
+ * Collects the results of a build as they come, without waiting: its
+ * statements answer one by one, and the last one may take minutes.
+ */
 static bool
 finish_build(worker *w)
 {
-	PGresult *res;
+	if (!PQconsumeInput(w->dst)) {
+		if (!pg_interrupted())
+			log_error("lost the connection to DST: %s", pg_error_line(w->dst));
+		w->item->failed = true;
+		return false;
+	}
+	while (!PQisBusy(w->dst)) {
+		PGresult *res = PQgetResult(w->dst);
 
-	if (!PQconsumeInput(w->dst) || !PQisBusy(w->dst)) {
-		res = pg_receive(w->dst, "DST", w->sql);
-		free(w->sql);
-		w->sql = NULL;
-		w->item->running = false;
 		if (res == NULL) {
-			if (!pg_interrupted())
-				log_error("building %s %s of %s failed (above); it is built again on the next run",
-						  w->item->kind, w->item->name, w->item->table);
+			w->item->running = false;
+			free(w->sql);
+			w->sql = NULL;
+			if (w->item->failed) {
+				if (!pg_interrupted())
+					log_error("building %s %s of %s failed; it is built again on the next run", w->item->kind,
+							  w->item->name, w->item->table);
+				return false;
+			}
+			w->item->done = true;
+			w->item->seconds = now_seconds() - w->started;
+			w->item = NULL;
+			w->state = W_IDLE;
+			return true;
+		}
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK &&
+			!w->item->failed) {
+			if (!pg_interrupted()) {
+				log_error("query on DST failed: %s", pg_error_line(w->dst));
+				log_error("the query was: %s", w->sql);
+			}
 			w->item->failed = true;
-			return false;
 		}
 		PQclear(res);
-		w->item->done = true;
-		w->item->seconds = now_seconds() - w->started;
-		w->item = NULL;
-		w->state = W_IDLE;
 	}
 	return true;
 }
