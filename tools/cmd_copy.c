@@ -183,6 +183,23 @@ state_path(const copy_options *opt)
 	return xasprintf("%s/data/copy-state.json", dir);
 }
 
+/* --json: the state file as it is. */
+static void
+print_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char buf[8192];
+	size_t n;
+
+	if (f == NULL) {
+		log_error("cannot read %s: %s", path, strerror(errno));
+		return;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, stdout);
+	fclose(f);
+}
+
 /* --status: the state file as it is now, once or until the copy ends. */
 static result_t
 copy_status(const copy_options *opt, const char *path)
@@ -202,16 +219,9 @@ copy_status(const copy_options *opt, const char *path)
 		if (st->runner && !copy_process_alive(st->runner))
 			st->runner = 0;
 		running = st->runner != 0;
-		if (opt->json) {
-			FILE *f = fopen(path, "r");
-			char buf[8192];
-			size_t n;
-
-			while (f && (n = fread(buf, 1, sizeof(buf), f)) > 0)
-				fwrite(buf, 1, n, stdout);
-			if (f)
-				fclose(f);
-		} else {
+		if (opt->json)
+			print_file(path);
+		else {
 			if (opt->watch > 0 && out_is_tty(stdout))
 				fputs("\033[H\033[2J", stdout);
 			copy_state_print(st, stdout);
@@ -365,11 +375,16 @@ say_done(const copy_state *st)
 		   st->slot, st->lsn ? st->lsn : "?", st->slot);
 }
 
-/* The steps of a run that has its slot and snapshot (or needs them no more). */
+/*
+ * The steps of a run that has its slot and snapshot (or needs them no
+ * more).  DST's tables are found empty before anything is dropped there;
+ * on a later run the tables not done are emptied, once the foreign keys
+ * that would stop TRUNCATE are gone.
+ */
 static bool
-run_steps(const copy_options *opt, copy_state *st, bool fresh)
+run_steps(const copy_options *opt, copy_state *st)
 {
-	bool need_src = !copy_state_data_done(st), gone = false, ok;
+	bool need_src = !copy_state_data_done(st), gone = false, truncate = st->dst_checked, ok;
 	copy_pool pool;
 	copy_plan plan;
 
@@ -383,14 +398,16 @@ run_steps(const copy_options *opt, copy_state *st, bool fresh)
 	ok = true;
 	if (need_src) {
 		ok = copy_plan_tables(pool.src[0], pool.dst[0], st, opt, &plan);
+		if (ok && !st->dst_checked)
+			ok = st->dst_checked = copy_plan_check_empty(pool.dst[0], st);
 		if (ok && st->ndeferred == 0 && !st->deferred_dropped)
-			ok = copy_plan_deferred(pool.dst[0], st) && copy_state_write(st, st->path);
-		if (ok && !st->deferred_dropped) {
-			ok = copy_drop_deferred(pool.dst[0], st);
-			st->deferred_dropped = ok;
-		}
+			ok = copy_plan_deferred(pool.dst[0], st);
 		if (ok)
-			ok = fresh ? copy_plan_check_empty(pool.dst[0], st) : copy_plan_truncate(pool.dst[0], st);
+			ok = copy_state_write(st, st->path);
+		if (ok && !st->deferred_dropped)
+			ok = st->deferred_dropped = copy_drop_deferred(pool.dst[0], st);
+		if (ok && truncate)
+			ok = copy_plan_truncate(pool.dst[0], st);
 		if (ok)
 			ok = copy_state_write(st, st->path);
 		if (ok && !st->los_done)
@@ -408,7 +425,7 @@ copy_main(const copy_options *opt, const char *path)
 {
 	char *lock_path = xasprintf("%s.lock", path);
 	copy_state *st = NULL;
-	bool new_slot, fresh, ok;
+	bool new_slot, ok;
 	int lock;
 	int i;
 
@@ -435,7 +452,6 @@ copy_main(const copy_options *opt, const char *path)
 	if (st && opt->restart)
 		reset_state(st);
 	new_slot = st == NULL || st->lsn == NULL;
-	fresh = st == NULL;
 	if (!check_sides(opt, st, new_slot))
 		goto fail;
 	if (st == NULL) {
@@ -465,7 +481,7 @@ copy_main(const copy_options *opt, const char *path)
 			st->tables[i]->seconds = 0;
 			st->tables[i]->copying = false;
 		}
-	ok = run_steps(opt, st, fresh);
+	ok = run_steps(opt, st);
 	st->runner = 0;
 	if (ok) {
 		free(st->phase);
@@ -474,16 +490,9 @@ copy_main(const copy_options *opt, const char *path)
 	if (!copy_state_write(st, path))
 		ok = false;
 	if (ok) {
-		if (opt->json) {
-			FILE *f = fopen(path, "r");
-			char buf[8192];
-			size_t n;
-
-			while (f && (n = fread(buf, 1, sizeof(buf), f)) > 0)
-				fwrite(buf, 1, n, stdout);
-			if (f)
-				fclose(f);
-		} else
+		if (opt->json)
+			print_file(path);
+		else
 			say_done(st);
 	} else if (copy_snapshot_held(st) || copy_state_data_done(st))
 		log_error("the copy stopped; run it again to go on: it skips what is done%s",

@@ -82,6 +82,7 @@ typedef struct copy_state {
 	copy_deferred **deferred;
 	int ndeferred;
 	bool deferred_dropped; /* every one of them is dropped on DST */
+	bool dst_checked;      /* DST's tables were found empty: what is in them now, the copy put there */
 	long long los;         /* large objects on SRC (-1: not counted yet) */
 	bool los_done;
 	double last_write; /* monotonic time of the last write */

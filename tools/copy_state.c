@@ -258,6 +258,7 @@ copy_state_write(copy_state *st, const char *path)
 	json_bool(&j, "done", st->los_done);
 	json_object_end(&j);
 	json_bool(&j, "deferred_dropped", st->deferred_dropped);
+	json_bool(&j, "dst_checked", st->dst_checked);
 	json_int(&j, "deferred_total", st->ndeferred);
 	json_int(&j, "deferred_done", dq);
 	write_tables(&j, st);
@@ -377,6 +378,7 @@ load_document(copy_state *st, yaml_document_t *doc, const char *path)
 	st->started_at = get_dup(doc, root, "started_at");
 	st->elapsed = get_double(doc, root, "elapsed");
 	st->deferred_dropped = get_bool(doc, root, "deferred_dropped");
+	st->dst_checked = get_bool(doc, root, "dst_checked");
 	lo = map_get(doc, root, "large_objects");
 	st->los = lo ? get_int(doc, lo, "count") : -1;
 	st->los_done = lo && get_bool(doc, lo, "done");
