@@ -70,7 +70,7 @@ kit_for() {
 
 @test "check-misc names each thing replication does not carry" {
 	run -0 "$KIT/check-misc"
-	assert_line --regexp '^note: 3 large object\(s\) \(.* in pg_largeobject\): logical replication does not carry them; copy them by hand'
+	assert_line --regexp '^note: 3 large object\(s\) \(.* in pg_largeobject\): logical replication does not carry them; create-sub --copy fast copies them'
 	assert_line --regexp '^ public\."Scratch Pad" \|'
 	assert_line --partial "note: 1 unlogged table(s): not replicated"
 	assert_line --regexp '^ public\."Remote Things" +\| elsewhere \| postgres_fdw \| - *$'

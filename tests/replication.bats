@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# The replication steps of a kit against real clusters: create-pub,
+# The replication steps of a kit against real clusters (the native
+# initial copy; tests/copy.bats has the fast one): create-pub,
 # create-sub, disable-src, re-routing, drop-sub, drop-pub.  The tests run in
 # file order and share one SRC and one DST: the main kit ("app") is
 # published, subscribed, fenced, and taken down again.
@@ -114,7 +115,7 @@ src_start() {
 }
 
 @test "create-sub refuses before create-pub, naming the fix" {
-	run -2 --separate-stderr "$KITS/app/create-sub" -y
+	run -2 --separate-stderr "$KITS/app/create-sub" --copy native -y
 	[[ $stderr == *"publication pub_pg_src_app does not exist on SRC"*"run ./create-pub"* ]]
 	assert_equal "$(pg_sql DST app "select count(*) from pg_subscription")" 0
 }
@@ -163,15 +164,15 @@ sales.orders'
 	pg_sql DST postgres "create database empty"
 	write_config "$KITS/empty.yml" SRC app DST empty
 	render_kit "$KITS/empty.yml" "$KITS/empty"
-	run -2 --separate-stderr "$KITS/empty/create-sub" -y
+	run -2 --separate-stderr "$KITS/empty/create-sub" --copy native -y
 	[[ $stderr == *"has no tables"*"./copy-schema"* ]]
 	assert_equal "$(pg_sql DST empty "select count(*) from pg_subscription")" 0
 }
 
 @test "create-sub -n and create-sub with no terminal change nothing" {
-	run -0 "$KITS/app/create-sub" -n
+	run -0 "$KITS/app/create-sub" --copy native -n
 	assert_output --partial "create subscription sub_pg_src_app connection 'host=127.0.0.1 port=$SRC_PORT dbname=app user=replicator' publication pub_pg_src_app with (copy_data = true, create_slot = true);"
-	run -2 "$KITS/app/create-sub" </dev/null
+	run -2 "$KITS/app/create-sub" --copy native </dev/null
 	assert_equal "$(pg_sql DST app "select count(*) from pg_subscription")" 0
 	assert_equal "$(pg_sql DST app "select to_regclass('migkit.heartbeat')")" ""
 }
@@ -181,7 +182,7 @@ sales.orders'
 	port=$((SRC_PORT + 1))
 	while ! port_is_free "$port"; do port=$((port + 1)); done
 	kit unreach "heartbeat: true" "sub_name: sub_unreach" "sub_conn: host=127.0.0.1 port=$port dbname=app user=replicator"
-	run -2 --separate-stderr "$KITS/unreach/create-sub" -y
+	run -2 --separate-stderr "$KITS/unreach/create-sub" --copy native -y
 	assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 1
 	[[ $stderr == "create-sub: DST cannot reach SRC with sub_conn ("*"port $port failed: Connection refused"*")"* ]]
 	[[ $stderr != *"ERROR:"* && $stderr != *"psql:"* ]]
@@ -190,7 +191,7 @@ sales.orders'
 }
 
 @test "create-sub subscribes; the rows arrive on DST, partitioned ones included; a second run says it exists" {
-	run -0 "$KITS/app/create-sub" -y
+	run -0 "$KITS/app/create-sub" --copy native -y
 	assert_output --partial "subscription sub_pg_src_app created on DST"
 	assert_equal "$(pg_sql SRC app "select slot_type, plugin from pg_replication_slots where slot_name = 'sub_pg_src_app'")" "logical|pgoutput"
 	wait_for DST app "select count(*) from sales.orders" 1999
@@ -206,7 +207,7 @@ sales.orders'
 	wait_for DST app "select amount from sales.orders where id = 5" 0
 	wait_for DST app "select name from public.items where id = 1" renamed
 
-	run -0 "$KITS/app/create-sub" -y
+	run -0 "$KITS/app/create-sub" --copy native -y
 	assert_output --partial "subscription sub_pg_src_app already exists on DST (enabled"
 	assert_equal "$(pg_sql DST app "select count(*) from pg_subscription")" 1
 }
@@ -370,7 +371,7 @@ SQL
 	write_config "$KITS/det.yml" SRC det DST det
 	render_kit "$KITS/det.yml" "$KITS/det"
 	"$KITS/det/create-pub" -y >/dev/null
-	"$KITS/det/create-sub" -y >/dev/null
+	"$KITS/det/create-sub" --copy native -y >/dev/null
 	wait_for DST det "select count(*) from public.t" 10
 
 	src_stop
@@ -400,12 +401,12 @@ SQL
 	write_config "$KITS/self.yml" SRC solo SRC solo
 	render_kit "$KITS/self.yml" "$KITS/self"
 	"$KITS/self/create-pub" -y >/dev/null
-	run -2 --separate-stderr "$KITS/self/create-sub" -y
+	run -2 --separate-stderr "$KITS/self/create-sub" --copy native -y
 	[[ $stderr == *"SRC and DST are the same database"* ]]
 
 	write_config "$KITS/solo.yml" SRC solo SRC solo_copy
 	render_kit "$KITS/solo.yml" "$KITS/solo"
-	run -0 timeout 60 "$KITS/solo/create-sub" -y
+	run -0 timeout 60 "$KITS/solo/create-sub" --copy native -y
 	assert_output --partial "select pg_catalog.pg_create_logical_replication_slot('sub_pg_src_solo', 'pgoutput');"
 	assert_output --partial "create_slot = false, slot_name = 'sub_pg_src_solo'"
 	wait_for SRC solo_copy "select count(*) from public.t" 5

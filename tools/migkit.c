@@ -22,6 +22,7 @@ static const command commands[] = {
 	{"seq", "copy sequence values from SRC to DST (copy-seq)", cmd_seq},
 	{"diff", "compare tables and sequences on SRC and DST (copy-diff)", cmd_diff},
 	{"progress", "show replication progress, ETA and lag (copy-progress)", cmd_progress},
+	{"copy", "the fast initial copy into a new slot's snapshot (create-sub --copy fast)", cmd_copy},
 	{NULL, NULL, NULL},
 };
 

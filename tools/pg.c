@@ -274,12 +274,13 @@ pg_error_line(PGconn *conn)
 	return one_line(PQerrorMessage(conn));
 }
 
-static const char *const conn_keywords[] = {"dbname", "application_name", "fallback_application_name", NULL};
+static const char *const conn_keywords[] = {"dbname", "application_name", "fallback_application_name",
+											"replication", NULL};
 
-PGconn *
-pg_connect_start(const char *side, const char *conninfo)
+static PGconn *
+connect_start(const char *side, const char *conninfo, const char *replication)
 {
-	const char *values[] = {conninfo, NULL, "migkit", NULL};
+	const char *values[] = {conninfo, NULL, "migkit", replication, NULL};
 	PGconn *conn;
 
 	if (conninfo == NULL)
@@ -296,6 +297,12 @@ pg_connect_start(const char *side, const char *conninfo)
 	}
 	register_conn(conn);
 	return conn;
+}
+
+PGconn *
+pg_connect_start(const char *side, const char *conninfo)
+{
+	return connect_start(side, conninfo, NULL);
 }
 
 /*
@@ -363,6 +370,38 @@ pg_connect(const char *side, const char *conninfo)
 	return conn;
 }
 
+PGconn *
+pg_connect_replication(const char *side, const char *conninfo)
+{
+	PGconn *conn = connect_start(side, conninfo, "database");
+
+	if (conn && !pg_connect_wait(side, conn)) {
+		pg_finish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+bool
+pg_connect_all(const char *side, const char *conninfo, PGconn **conns, int n, const char *setup_sql)
+{
+	bool ok = true;
+	int i;
+
+	for (i = 0; i < n; i++)
+		conns[i] = pg_connect_start(side, conninfo);
+	for (i = 0; i < n; i++)
+		if (!ok || conns[i] == NULL || !pg_connect_wait(side, conns[i]) ||
+			(setup_sql && !pg_exec(conns[i], side, setup_sql, 0, NULL)))
+			ok = false;
+	if (!ok)
+		for (i = 0; i < n; i++) {
+			pg_finish(conns[i]);
+			conns[i] = NULL;
+		}
+	return ok;
+}
+
 static bool
 result_ok(PGresult *res)
 {
@@ -389,6 +428,16 @@ bool
 pg_send(PGconn *conn, const char *side, const char *sql, int nparams, const char *const *params)
 {
 	if (!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0)) {
+		log_query_error(side, NULL, conn, sql);
+		return false;
+	}
+	return true;
+}
+
+bool
+pg_send_simple(PGconn *conn, const char *side, const char *sql)
+{
+	if (!PQsendQuery(conn, sql)) {
 		log_query_error(side, NULL, conn, sql);
 		return false;
 	}

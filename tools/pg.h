@@ -32,6 +32,20 @@ PGconn *pg_connect(const char *side, const char *conninfo);
 PGconn *pg_connect_start(const char *side, const char *conninfo);
 bool pg_connect_wait(const char *side, PGconn *conn);
 
+/*
+ * Opens n connections to a side at once and runs setup_sql (when not NULL)
+ * on each; false (logged) when any failed: every one is then closed and
+ * conns[] left NULL.
+ */
+bool pg_connect_all(const char *side, const char *conninfo, PGconn **conns, int n, const char *setup_sql);
+
+/*
+ * A replication connection (replication=database) to the conninfo's
+ * database, which takes replication commands such as CREATE_REPLICATION_SLOT
+ * (sent with pg_send_simple).
+ */
+PGconn *pg_connect_replication(const char *side, const char *conninfo);
+
 /* Closes a connection opened here (NULL is fine). */
 void pg_finish(PGconn *conn);
 
@@ -43,6 +57,12 @@ bool pg_exec(PGconn *conn, const char *side, const char *sql, int nparams, const
 
 /* Sends sql without waiting; logs on failure. */
 bool pg_send(PGconn *conn, const char *side, const char *sql, int nparams, const char *const *params);
+
+/*
+ * Sends sql through the simple query protocol: for what the extended one
+ * does not take (a replication command, several statements in one text).
+ */
+bool pg_send_simple(PGconn *conn, const char *side, const char *sql);
 
 /* Waits for and collects the result of pg_send; logs and returns NULL on error. */
 PGresult *pg_receive(PGconn *conn, const char *side, const char *sql);

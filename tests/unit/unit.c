@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config_file.h"
+#include "copy.h"
 #include "diff_hash.h"
 #include "output.h"
 #include "progress.h"
@@ -442,6 +443,60 @@ test_config(void)
 	OK(n > 20, "the key table lists every key");
 }
 
+/* The fast copy's state file: written, read back as it was (libyaml reads the JSON). */
+static void
+test_copy_state(void)
+{
+	char path[] = "/tmp/migkit-unit-state.XXXXXX";
+	int fd = mkstemp(path);
+	copy_state *st = copy_state_new("sub_x"), *back;
+	copy_table *t;
+	copy_deferred *d = xcalloc(1, sizeof(*d));
+	char *sql;
+
+	close(fd);
+	st->path = path;
+	st->lsn = xstrdup("0/1A2B3C");
+	st->snapshot = xstrdup("00000003-0000001B-1");
+	t = copy_state_table(st, "public.\"Order \"\"Items\"\"\"", true);
+	t->done = true;
+	t->size = 8192;
+	t->rows = 42;
+	t = copy_state_table(st, "sch\u00e9ma.t\tab", true);
+	t->size = 1LL << 40;
+	d->step = 2;
+	d->kind = xstrdup("index");
+	d->table = xstrdup("public.t");
+	d->name = xstrdup("t_v");
+	d->drop_sql = xstrdup("DROP INDEX IF EXISTS public.t_v;");
+	d->create_sql = xstrdup("CREATE INDEX t_v ON public.t USING btree (v);\nCOMMENT ON INDEX public.t_v IS 'it''s \"v\": a\\b';");
+	st->deferred = xcalloc(1, sizeof(copy_deferred *));
+	st->deferred[st->ndeferred++] = d;
+	st->los = 3;
+	OK(copy_state_write(st, path), "a state file is written");
+	back = copy_state_read(path);
+	OK(back != NULL, "and read back");
+	if (back) {
+		IS(back->slot, "sub_x", "the slot");
+		IS(back->snapshot, "00000003-0000001B-1", "the snapshot");
+		OK(back->ntables == 2 && back->tables[0]->done && !back->tables[1]->done, "which tables are done");
+		IS(back->tables[0]->name, "public.\"Order \"\"Items\"\"\"", "a quoted name with quotes");
+		IS(back->tables[1]->name, "sch\u00e9ma.t\tab", "a name with a tab and non-ASCII text");
+		OK(back->tables[1]->size == 1LL << 40 && back->tables[0]->rows == 42, "sizes and rows");
+		OK(back->ndeferred == 1 && back->deferred[0]->step == 2 && !back->deferred[0]->done, "the deferred index");
+		if (back->ndeferred == 1)
+			IS(back->deferred[0]->create_sql, d->create_sql, "its SQL, with a newline, quotes and a backslash");
+		OK(back->los == 3 && !back->los_done, "the large objects");
+		copy_state_free(back);
+	}
+	unlink(path);
+	copy_state_free(st);
+	sql = copy_snapshot_import_sql("00000003-0000001B-1");
+	IS(sql, "set transaction snapshot '00000003-0000001B-1'", "a snapshot is imported by its name");
+	free(sql);
+	OK(copy_snapshot_import_sql("x'; drop table t; --") == NULL, "a name that is no snapshot name is refused");
+}
+
 int
 main(void)
 {
@@ -452,5 +507,6 @@ main(void)
 	test_sql_files();
 	test_verdict();
 	test_config();
+	test_copy_state();
 	return tap_done();
 }

@@ -1,0 +1,709 @@
+/*
+ * The fast copy's work on --jobs connections per side, driven together
+ * with pg_poll: each pair of connections takes the next chunk, streams
+ * COPY ... TO STDOUT on SRC into COPY ... FROM STDIN on DST through libpq
+ * (nothing lands in a file; a row DST cannot take yet waits, and SRC is
+ * not read meanwhile), and once a table is copied its indexes and
+ * constraints are built again on DST, several at once, while other tables
+ * still copy; foreign keys come last.  Every SRC session reads inside the
+ * slot's snapshot; every DST session writes with the triggers of a
+ * replica (as the subscription's own workers do), asynchronous commit and
+ * a large maintenance_work_mem.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "copy.h"
+#include "pg.h"
+#include "util.h"
+
+/* The text forms of values SRC writes and DST reads must mean the same. */
+#define FORMAT_SETTINGS                                                                                      \
+	"select pg_catalog.set_config('datestyle', 'ISO, YMD', false),\n"                                        \
+	"       pg_catalog.set_config('intervalstyle', 'postgres', false),\n"                                    \
+	"       pg_catalog.set_config('extra_float_digits', '3', false),\n"                                      \
+	"       pg_catalog.set_config('timezone', 'UTC', false),\n"                                              \
+	"       pg_catalog.set_config('bytea_output', 'hex', false),\n"                                          \
+	"       pg_catalog.set_config('lc_monetary', 'C', false),\n"                                             \
+	"       pg_catalog.set_config('client_encoding', 'UTF8', false),\n"                                      \
+	"       pg_catalog.set_config('search_path', '', false),\n"                                              \
+	"       pg_catalog.set_config('row_security', 'off', false),\n"                                          \
+	"       pg_catalog.set_config('statement_timeout', '0', false),\n"                                       \
+	"       pg_catalog.set_config('lock_timeout', '0', false),\n"                                            \
+	"       pg_catalog.set_config('idle_in_transaction_session_timeout', '0', false),\n"                     \
+	"       pg_catalog.set_config('client_min_messages', 'warning', false)"
+
+static const char src_setup[] = FORMAT_SETTINGS;
+static const char dst_setup[] =
+	FORMAT_SETTINGS ",\n"
+					"       pg_catalog.set_config('default_transaction_read_only', 'off', false),\n"
+					"       pg_catalog.set_config('synchronous_commit', 'off', false),\n"
+					"       pg_catalog.set_config('maintenance_work_mem', $1, false)";
+
+/* Imports the snapshot in a repeatable-read transaction that lasts as long as the connection. */
+static bool
+import_snapshot(PGconn *src, const char *snapshot, bool *gone)
+{
+	static const char *const invalid[] = {"22023", NULL};
+	char *sql = copy_snapshot_import_sql(snapshot), code[6];
+	PGresult *res;
+
+	if (sql == NULL ||
+		!pg_exec(src, "SRC", "begin transaction isolation level repeatable read, read only", 0, NULL) ||
+		!pg_send(src, "SRC", sql, 0, NULL)) {
+		free(sql);
+		return false;
+	}
+	res = pg_receive_expect(src, "SRC", sql, invalid, code);
+	free(sql);
+	if (res == NULL) {
+		*gone = code[0] != '\0';
+		return false;
+	}
+	PQclear(res);
+	return true;
+}
+
+/* Triggers fire on DST as on a replica; a role that may not ask for it is warned about once. */
+static bool
+replica_role(PGconn *dst, bool *warned)
+{
+	static const char *const denied[] = {"42501", NULL};
+	static const char sql[] = "set session_replication_role = replica";
+	PGresult *res;
+	char code[6];
+
+	if (!pg_send(dst, "DST", sql, 0, NULL))
+		return false;
+	res = pg_receive_expect(dst, "DST", sql, denied, code);
+	if (res) {
+		PQclear(res);
+		return true;
+	}
+	if (code[0] == '\0')
+		return false;
+	if (!*warned)
+		log_warn(
+			"DST's role may not set session_replication_role: the triggers of DST's tables fire during the "
+			"copy (as a superuser's they would not)");
+	*warned = true;
+	return true;
+}
+
+bool
+copy_pool_open(copy_pool *pool, const copy_options *opt, const copy_state *st, bool need_src, bool *gone)
+{
+	const char *params[1] = {opt->work_mem};
+	bool warned = false;
+	int i;
+
+	memset(pool, 0, sizeof(*pool));
+	pool->n = opt->jobs;
+	*gone = false;
+	if (!pg_connect_all("DST", opt->conninfo[1], pool->dst, pool->n, NULL))
+		return false;
+	for (i = 0; i < pool->n; i++)
+		if (!pg_exec(pool->dst[i], "DST", dst_setup, 1, params) || !replica_role(pool->dst[i], &warned))
+			return false;
+	if (!need_src)
+		return true;
+	if (!pg_connect_all("SRC", opt->conninfo[0], pool->src, pool->n, src_setup))
+		return false;
+	for (i = 0; i < pool->n; i++)
+		if (!import_snapshot(pool->src[i], st->snapshot, gone))
+			return false;
+	return true;
+}
+
+void
+copy_pool_close_src(copy_pool *pool)
+{
+	int i;
+
+	for (i = 0; i < COPY_MAX_JOBS; i++) {
+		pg_finish(pool->src[i]);
+		pool->src[i] = NULL;
+	}
+}
+
+void
+copy_pool_close(copy_pool *pool)
+{
+	int i;
+
+	copy_pool_close_src(pool);
+	for (i = 0; i < COPY_MAX_JOBS; i++) {
+		pg_finish(pool->dst[i]);
+		pool->dst[i] = NULL;
+	}
+}
+
+/* Runs statements (several in one text) on DST. */
+static bool
+exec_simple(PGconn *dst, const char *sql)
+{
+	PGresult *res;
+
+	if (!pg_send_simple(dst, "DST", sql) || (res = pg_receive(dst, "DST", sql)) == NULL)
+		return false;
+	PQclear(res);
+	return true;
+}
+
+/* Foreign keys first, then the indexes and the constraints they back: BATCH_DROP to a transaction. */
+#define BATCH_DROP 50
+
+bool
+copy_drop_deferred(PGconn *dst, copy_state *st)
+{
+	strbuf sb;
+	int step, i, n = 0;
+	bool ok = true;
+
+	sb_init(&sb);
+	for (step = 3; ok && step >= 1; step--)
+		for (i = 0; ok && i < st->ndeferred; i++) {
+			if (st->deferred[i]->step != step || st->deferred[i]->done)
+				continue;
+			if (n == 0)
+				sb_append(&sb, "begin;\n");
+			sb_printf(&sb, "%s\n", st->deferred[i]->drop_sql);
+			if (++n == BATCH_DROP) {
+				sb_append(&sb, "commit;");
+				ok = exec_simple(dst, sb.data);
+				sb_reset(&sb);
+				n = 0;
+			}
+		}
+	if (ok && n > 0) {
+		sb_append(&sb, "commit;");
+		ok = exec_simple(dst, sb.data);
+	}
+	sb_free(&sb);
+	return ok;
+}
+
+/* ---- the work loop ---- */
+
+typedef enum { W_IDLE, W_OPEN, W_STREAM, W_CLOSE, W_BUILD } wstate;
+
+typedef struct worker {
+	PGconn *src, *dst;
+	wstate state;
+	copy_chunk *chunk;
+	copy_deferred *item;
+	char *sql; /* the statement running on DST (W_BUILD) */
+	bool src_copying, dst_copying;
+	bool flush;    /* DST's socket must take what libpq holds first */
+	bool end_sent; /* PQputCopyEnd done */
+	bool more;     /* rows wait in libpq's buffer: serve again without waiting */
+	char *pending; /* a row DST's buffer did not take */
+	int npending;
+	long long rows_out; /* SRC's count */
+	double started;
+} worker;
+
+typedef struct loop {
+	copy_pool *pool;
+	copy_plan *plan;
+	copy_state *st;
+	worker w[COPY_MAX_JOBS];
+	copy_table **owner; /* the table of each deferred item; NULL for a partition's */
+	int next_chunk;
+	bool failed;
+	bool data_done; /* every chunk copied: the snapshot is let go */
+} loop;
+
+static void
+chunk_failed(worker *w, const char *side, PGconn *conn, const char *sql)
+{
+	if (!pg_interrupted()) {
+		log_error("COPY of %s failed on %s: %s", w->chunk->table->name, side, pg_error_line(conn));
+		log_error("the query was: %s", sql);
+	}
+	w->chunk->table->failed = true;
+}
+
+/* The next chunk to copy, when there is one and this worker can read SRC. */
+static copy_chunk *
+next_chunk(loop *l, worker *w)
+{
+	while (w->src && l->next_chunk < l->plan->nchunks) {
+		copy_chunk *c = l->plan->chunks[l->next_chunk++];
+
+		if (c->state == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/*
+ * The next index or constraint to build: one of a copied table (or, for a
+ * partition's own, once every table is copied), foreign keys once every
+ * index is built.
+ */
+static copy_deferred *
+next_deferred(loop *l)
+{
+	copy_state *st = l->st;
+	bool indexes_left = false;
+	int i;
+
+	for (i = 0; i < st->ndeferred; i++) {
+		copy_deferred *d = st->deferred[i];
+
+		if (d->done || d->step == 3)
+			continue;
+		indexes_left = true;
+		if (!d->running && (l->owner[i] ? l->owner[i]->done : l->data_done))
+			return d;
+	}
+	if (indexes_left || !l->data_done)
+		return NULL;
+	for (i = 0; i < st->ndeferred; i++)
+		if (!st->deferred[i]->done && !st->deferred[i]->running)
+			return st->deferred[i];
+	return NULL;
+}
+
+static bool
+start_chunk(worker *w, copy_chunk *c)
+{
+	w->chunk = c;
+	c->state = 1;
+	w->src_copying = w->dst_copying = false;
+	w->flush = w->end_sent = w->more = false;
+	w->rows_out = 0;
+	w->started = now_seconds();
+	if (c->table->started == 0)
+		c->table->started = w->started;
+	if (!pg_send(w->dst, "DST", c->sql_in, 0, NULL) || !pg_send(w->src, "SRC", c->sql_out, 0, NULL)) {
+		c->table->failed = true;
+		return false;
+	}
+	w->state = W_OPEN;
+	return true;
+}
+
+static bool
+start_build(worker *w, copy_deferred *d)
+{
+	w->item = d;
+	d->running = true;
+	w->started = now_seconds();
+	/* Dropped again first, in the same transaction: a rerun after a build that committed builds it once more.
+	 */
+	w->sql = xasprintf("%s\n%s", d->drop_sql, d->create_sql);
+	if (!pg_send_simple(w->dst, "DST", w->sql)) {
+		d->failed = true;
+		return false;
+	}
+	w->state = W_BUILD;
+	return true;
+}
+
+/* Waits for the start of COPY on one side: false on an error (logged). */
+static bool
+copy_started(worker *w, PGconn *conn, const char *side, ExecStatusType want, bool *started)
+{
+	PGresult *res;
+	ExecStatusType got;
+
+	if (*started)
+		return true;
+	if (!PQconsumeInput(conn)) {
+		chunk_failed(w, side, conn, side[0] == 'S' ? w->chunk->sql_out : w->chunk->sql_in);
+		return false;
+	}
+	if (PQisBusy(conn))
+		return true;
+	res = PQgetResult(conn);
+	got = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	PQclear(res);
+	if (got != want) {
+		chunk_failed(w, side, conn, side[0] == 'S' ? w->chunk->sql_out : w->chunk->sql_in);
+		while ((res = PQgetResult(conn)) != NULL && PQresultStatus(res) != PGRES_COPY_IN &&
+			   PQresultStatus(res) != PGRES_COPY_OUT)
+			PQclear(res);
+		PQclear(res);
+		return false;
+	}
+	*started = true;
+	return true;
+}
+
+/* A command's outcome on conn after COPY: its row count, or -1 (logged). */
+static long long
+copy_finished(worker *w, PGconn *conn, const char *side, const char *sql)
+{
+	PGresult *res = PQgetResult(conn), *extra;
+	long long rows = -1;
+
+	if (res && PQresultStatus(res) == PGRES_COMMAND_OK)
+		rows = strtoll(PQcmdTuples(res), NULL, 10);
+	else
+		chunk_failed(w, side, conn, sql);
+	PQclear(res);
+	while ((extra = PQgetResult(conn)) != NULL)
+		PQclear(extra);
+	return rows;
+}
+
+#define BURST 2048 /* rows moved before the other workers get their turn */
+
+/* Moves rows from SRC to DST until one of them must be waited for. */
+static bool
+stream(worker *w)
+{
+	int i;
+
+	w->more = false;
+	if (w->pending) {
+		int r = PQputCopyData(w->dst, w->pending, w->npending);
+
+		if (r < 0)
+			goto dst_failed;
+		if (r == 0)
+			return true;
+		PQfreemem(w->pending);
+		w->pending = NULL;
+	}
+	if (w->flush) {
+		int r = PQflush(w->dst);
+
+		if (r < 0)
+			goto dst_failed;
+		if (r > 0)
+			return true;
+		w->flush = false;
+	}
+	if (!PQconsumeInput(w->src)) {
+		chunk_failed(w, "SRC", w->src, w->chunk->sql_out);
+		return false;
+	}
+	for (i = 0; i < BURST; i++) {
+		char *buf;
+		int n = PQgetCopyData(w->src, &buf, 1), r;
+
+		if (n == 0)
+			break;
+		if (n == -1) {
+			if ((w->rows_out = copy_finished(w, w->src, "SRC", w->chunk->sql_out)) < 0)
+				return false;
+			w->state = W_CLOSE;
+			w->flush = true;
+			return true;
+		}
+		if (n < 0) {
+			chunk_failed(w, "SRC", w->src, w->chunk->sql_out);
+			return false;
+		}
+		w->chunk->bytes += n;
+		w->chunk->table->bytes += n;
+		r = PQputCopyData(w->dst, buf, n);
+		if (r < 0) {
+			PQfreemem(buf);
+			goto dst_failed;
+		}
+		if (r == 0) {
+			w->pending = buf;
+			w->npending = n;
+			return true;
+		}
+		PQfreemem(buf);
+	}
+	if (i == BURST)
+		w->more = true;
+	switch (PQflush(w->dst)) {
+		case 0: break;
+		case 1: w->flush = true; break;
+		default: goto dst_failed;
+	}
+	return true;
+dst_failed:
+	chunk_failed(w, "DST", w->dst, w->chunk->sql_in);
+	return false;
+}
+
+static void
+finish_table(loop *l, copy_table *t)
+{
+	(void) l;
+	t->chunks_done++;
+	if (t->chunks_done == t->nchunks) {
+		t->done = true;
+		t->seconds = now_seconds() - t->started;
+	}
+}
+
+/* After the last row: the end of COPY on DST, and its row count against SRC's. */
+static bool
+close_copy(loop *l, worker *w)
+{
+	long long rows_in;
+
+	if (!w->end_sent) {
+		int r = PQputCopyEnd(w->dst, NULL);
+
+		if (r < 0) {
+			chunk_failed(w, "DST", w->dst, w->chunk->sql_in);
+			return false;
+		}
+		if (r == 0)
+			return true;
+		w->end_sent = true;
+	}
+	if (w->flush) {
+		int r = PQflush(w->dst);
+
+		if (r < 0) {
+			chunk_failed(w, "DST", w->dst, w->chunk->sql_in);
+			return false;
+		}
+		if (r > 0)
+			return true;
+		w->flush = false;
+	}
+	if (!PQconsumeInput(w->dst)) {
+		chunk_failed(w, "DST", w->dst, w->chunk->sql_in);
+		return false;
+	}
+	if (PQisBusy(w->dst))
+		return true;
+	PQsetnonblocking(w->dst, 0);
+	if ((rows_in = copy_finished(w, w->dst, "DST", w->chunk->sql_in)) < 0)
+		return false;
+	if (rows_in != w->rows_out) {
+		log_error("COPY of %s: SRC sent %lld rows, DST took %lld", w->chunk->table->name, w->rows_out,
+				  rows_in);
+		w->chunk->table->failed = true;
+		return false;
+	}
+	w->chunk->rows = rows_in;
+	w->chunk->table->rows += rows_in;
+	w->chunk->state = 2;
+	finish_table(l, w->chunk->table);
+	w->chunk = NULL;
+	w->state = W_IDLE;
+	return true;
+}
+
+/*
+ * Collects the results of a build as they come, without waiting: its
+ * statements answer one by one, and the last one may take minutes.
+ */
+static bool
+finish_build(worker *w)
+{
+	if (!PQconsumeInput(w->dst)) {
+		if (!pg_interrupted())
+			log_error("lost the connection to DST: %s", pg_error_line(w->dst));
+		w->item->failed = true;
+		return false;
+	}
+	while (!PQisBusy(w->dst)) {
+		PGresult *res = PQgetResult(w->dst);
+
+		if (res == NULL) {
+			w->item->running = false;
+			free(w->sql);
+			w->sql = NULL;
+			if (w->item->failed) {
+				if (!pg_interrupted())
+					log_error("building %s %s of %s failed; it is built again on the next run", w->item->kind,
+							  w->item->name, w->item->table);
+				return false;
+			}
+			w->item->done = true;
+			w->item->seconds = now_seconds() - w->started;
+			w->item = NULL;
+			w->state = W_IDLE;
+			return true;
+		}
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK &&
+			!w->item->failed) {
+			if (!pg_interrupted()) {
+				log_error("query on DST failed: %s", pg_error_line(w->dst));
+				log_error("the query was: %s", w->sql);
+			}
+			w->item->failed = true;
+		}
+		PQclear(res);
+	}
+	return true;
+}
+
+/* Serves a worker whose socket is ready (or that has rows waiting). */
+static bool
+advance(loop *l, worker *w)
+{
+	switch (w->state) {
+		case W_OPEN:
+			if (!copy_started(w, w->src, "SRC", PGRES_COPY_OUT, &w->src_copying) ||
+				!copy_started(w, w->dst, "DST", PGRES_COPY_IN, &w->dst_copying))
+				return false;
+			if (w->src_copying && w->dst_copying) {
+				PQsetnonblocking(w->dst, 1);
+				w->state = W_STREAM;
+				return stream(w);
+			}
+			return true;
+		case W_STREAM: return stream(w);
+		case W_CLOSE: return close_copy(l, w);
+		case W_BUILD: return finish_build(w);
+		default: return true;
+	}
+}
+
+/* Stops what still runs on the servers after a failure: the other streams and builds are cancelled. */
+static void
+cancel_busy(loop *l)
+{
+	int i;
+
+	for (i = 0; i < l->pool->n; i++) {
+		worker *w = &l->w[i];
+		PGconn *conns[2] = {w->src, w->dst};
+		int k;
+
+		if (w->state == W_IDLE)
+			continue;
+		for (k = 0; k < 2; k++) {
+			PGcancel *c = conns[k] ? PQgetCancel(conns[k]) : NULL;
+			char err[256];
+
+			if (c && PQtransactionStatus(conns[k]) == PQTRANS_ACTIVE)
+				(void) PQcancel(c, err, sizeof(err));
+			PQfreeCancel(c);
+		}
+	}
+}
+
+/* Once every chunk is copied, SRC is done with: its sessions end and the snapshot is let go. */
+static void
+check_data_done(loop *l)
+{
+	int i;
+
+	if (l->data_done)
+		return;
+	for (i = 0; i < l->plan->nchunks; i++)
+		if (l->plan->chunks[i]->state != 2)
+			return;
+	for (i = 0; i < l->st->ntables; i++)
+		if (!l->st->tables[i]->done)
+			return;
+	l->data_done = true;
+	for (i = 0; i < l->pool->n; i++)
+		l->w[i].src = NULL;
+	copy_pool_close_src(l->pool);
+	copy_snapshot_release(l->st);
+	free(l->st->phase);
+	l->st->phase = xstrdup("indexes");
+	(void) copy_state_write(l->st, l->st->path);
+}
+
+bool
+copy_run(copy_pool *pool, copy_plan *plan, copy_state *st, const copy_options *opt)
+{
+	pg_pollitem items[2 * COPY_MAX_JOBS];
+	int owner[2 * COPY_MAX_JOBS];
+	loop l;
+	int i;
+
+	(void) opt;
+	memset(&l, 0, sizeof(l));
+	l.pool = pool;
+	l.plan = plan;
+	l.st = st;
+	for (i = 0; i < pool->n; i++) {
+		l.w[i].src = pool->src[i];
+		l.w[i].dst = pool->dst[i];
+	}
+	l.owner = xcalloc((size_t) st->ndeferred + 1, sizeof(copy_table *));
+	for (i = 0; i < st->ndeferred; i++)
+		l.owner[i] = copy_state_table(st, st->deferred[i]->table, false);
+	check_data_done(&l);
+	for (;;) {
+		int k = 0, busy = 0, n;
+		bool more = false;
+
+		/* Work for every idle worker, unless something failed. */
+		for (i = 0; !l.failed && i < pool->n; i++) {
+			worker *w = &l.w[i];
+			copy_chunk *c;
+			copy_deferred *d;
+
+			if (w->state != W_IDLE)
+				continue;
+			if ((c = next_chunk(&l, w)) != NULL)
+				l.failed = !start_chunk(w, c);
+			else if ((d = next_deferred(&l)) != NULL)
+				l.failed = !start_build(w, d);
+		}
+		for (i = 0; i < pool->n; i++) {
+			worker *w = &l.w[i];
+
+			if (w->state == W_IDLE)
+				continue;
+			busy++;
+			more |= w->more;
+			if (w->state == W_OPEN) {
+				if (!w->src_copying) {
+					items[k] = (pg_pollitem){w->src, false, false};
+					owner[k++] = i;
+				}
+				if (!w->dst_copying) {
+					items[k] = (pg_pollitem){w->dst, false, false};
+					owner[k++] = i;
+				}
+			} else if (w->state == W_STREAM && !w->flush && !w->pending) {
+				items[k] = (pg_pollitem){w->src, false, false};
+				owner[k++] = i;
+			} else {
+				items[k] = (pg_pollitem){
+					w->dst, w->flush || w->pending || (w->state == W_CLOSE && !w->end_sent), false};
+				owner[k++] = i;
+			}
+		}
+		if (busy == 0 || l.failed)
+			break;
+		n = pg_poll(items, k, more ? 0 : 1.0);
+		if (n < 0) {
+			l.failed = true;
+			break;
+		}
+		for (i = 0; !l.failed && i < k; i++) {
+			worker *w = &l.w[owner[i]];
+
+			if ((items[i].ready || w->more) && !advance(&l, w))
+				l.failed = true;
+		}
+		for (i = 0; !l.failed && n == 0 && i < pool->n; i++)
+			if (l.w[i].more && !advance(&l, &l.w[i]))
+				l.failed = true;
+		if (!l.failed) {
+			check_data_done(&l);
+			if (now_seconds() - st->last_write >= 1)
+				(void) copy_state_write(st, st->path);
+		}
+	}
+	if (l.failed) {
+		if (!pg_interrupted())
+			cancel_busy(&l);
+		for (i = 0; i < pool->n; i++) {
+			if (l.w[i].pending)
+				PQfreemem(l.w[i].pending);
+			if (l.w[i].item)
+				l.w[i].item->running = false;
+			free(l.w[i].sql);
+		}
+		free(l.owner);
+		return false;
+	}
+	free(l.owner);
+	return true;
+}
