@@ -100,8 +100,12 @@ in_clean_env() {
 		*) [ -x "kit/$name" ] || fail "kit/$name is not executable" ;;
 		esac
 	done
-	for name in lib.sh switch.sh tables.sql; do
+	for name in lib.sh switch.sh; do
 		[ -f "kit/kit/$name" ] || fail "kit/kit/$name is missing"
+	done
+	for t in "$MIGKIT_SRCDIR"/kit/sql/*.sql; do
+		name=sql/${t##*/}
+		cmp -s "$t" "kit/kit/$name" || fail "kit/kit/$name is missing or differs from the source's"
 	done
 	run -0 grep -x "export MIGKIT_BIN=$ROOT/usr/bin/migkit" kit/activate
 	run -1 grep -rlF "$MIGKIT_SRCDIR" kit
