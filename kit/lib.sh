@@ -442,3 +442,17 @@ mk_json_field() {
 	command -v jq >/dev/null || mk_die "jq is not installed: the kit reads the helpers' --json with it (apt-get install jq)"
 	jq -r "$2" <<<"$1"
 }
+
+# mk_killed_switch NAME: the step during which a switch-over NAME (cutover,
+# rollback) was killed, when its record data/NAME.run is left and the run
+# is gone (kit/switch.sh keeps it); false otherwise.
+mk_killed_switch() {
+	local f=$MK_KIT/data/$1.run pid step
+	[ -f "$f" ] || return 1
+	pid=$(sed -n 's/^pid=//p' "$f")
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		return 1
+	fi
+	step=$(sed -n 's/^begun=//p' "$f" | tail -n 1)
+	printf '%s' "${step:-its start}"
+}
