@@ -22,6 +22,10 @@ MK_JSON_FINDINGS=()
 MK_JSON_NOTES=()
 MK_SQL_ERROR=
 
+# Every connection the kit opens says it is the kit's: ddl-freeze's event
+# trigger on SRC lets DDL through only where migkit.ddl = allow.
+export PGOPTIONS="${PGOPTIONS:+$PGOPTIONS }-c migkit.ddl=allow"
+
 # The shared SQL, for use as subqueries: the database's own relations
 # (kit/sql/relations.sql) and among them the migration's tables (those
 # in_migration: oid, qualified, schema_name, name, partitioned), both with

@@ -474,6 +474,24 @@ sw_catchup() {
 	mk_say "$to has applied and committed $from's changes up to LSN $SW_APPLIED_LSN" | sw_out
 }
 
+# sw_check_schema [--src CONNINFO --dst CONNINFO]: migkit diff --schema:
+# every column, type, nullability, default, constraint and index of the
+# migration's tables alike on both sides (logical replication carries no
+# DDL); a blocker for each difference.
+sw_check_schema() {
+	local rc=0 out line
+	out=$("$MIGKIT_BIN" diff --schema "$@" --json 2>&1) || rc=$?
+	case $rc in
+	0) mk_good "the schema of the migration's tables is alike on both sides: $(mk_json_field "$out" '"\(.tables) table(s)"')" ;;
+	1)
+		while IFS= read -r line; do
+			sw_blocker "schema: $line (logical replication carries no DDL: make both sides alike)"
+		done < <(mk_json_field "$out" '.differences[] | "\(.table)\(if .name then " \(.kind) \(.name)" else "" end): " + (if .src == null then "only on DST: \(.dst)" elif .dst == null then "only on SRC: \(.src)" else "on SRC \(.src); on DST \(.dst)" end)')
+		;;
+	*) sw_blocker "migkit diff --schema failed: ${out//$'\n'/ }" ;;
+	esac
+}
+
 # sw_check_seq ARGS...: migkit seq --dry-run ARGS: every sequence can be
 # read on one side and set on the other, none is missing, none collides.
 sw_check_seq() {
