@@ -474,13 +474,13 @@ sw_catchup() {
 	mk_say "$to has applied and committed $from's changes up to LSN $SW_APPLIED_LSN" | sw_out
 }
 
-# sw_check_schema [--src CONNINFO --dst CONNINFO]: migkit diff --schema:
+# sw_check_schema FROM_CONN TO_CONN: migkit diff --schema of FROM and TO:
 # every column, type, nullability, default, constraint and index of the
 # migration's tables alike on both sides (logical replication carries no
 # DDL); a blocker for each difference.
 sw_check_schema() {
 	local rc=0 out line
-	out=$("$MIGKIT_BIN" diff --schema "$@" --json 2>&1) || rc=$?
+	out=$("$MIGKIT_BIN" diff --schema --src "$1" --dst "$2" --json 2>&1) || rc=$?
 	case $rc in
 	0) mk_good "the schema of the migration's tables is alike on both sides: $(mk_json_field "$out" '"\(.tables) table(s)"')" ;;
 	1)

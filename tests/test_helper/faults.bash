@@ -164,6 +164,7 @@ cell_init() {
 	PHASE=$1 FAULT=$2 DB=f_${1}_${2//-/_}
 	CELL=$BATS_FILE_TMPDIR/$DB
 	CLIENT_PIDS=()
+	CELL_T0=$SECONDS
 	mkdir -p "$CELL"
 	echo FAIL >"$BATS_FILE_TMPDIR/cells/$PHASE.$FAULT"
 	local side
@@ -207,9 +208,9 @@ SQL
 	"$CELL/kit/create-pub" -y >/dev/null
 }
 
-# cell_done: the cell passed; its subscriptions, slots and databases go.
+# cell_done: the cell passed, in so many seconds.
 cell_done() {
-	echo PASS >"$BATS_FILE_TMPDIR/cells/$PHASE.$FAULT"
+	echo "PASS $((SECONDS - CELL_T0))s" >"$BATS_FILE_TMPDIR/cells/$PHASE.$FAULT"
 }
 
 # cell_cleanup: in teardown, pass or fail: the clients, holds, the
