@@ -22,9 +22,12 @@ MK_JSON_FINDINGS=()
 MK_JSON_NOTES=()
 MK_SQL_ERROR=
 
-# Every connection the kit opens says it is the kit's: ddl-freeze's event
-# trigger on SRC lets DDL through only where migkit.ddl = allow.
-export PGOPTIONS="${PGOPTIONS:+$PGOPTIONS }-c migkit.ddl=allow"
+# Every connection the kit opens says which script of the kit it is
+# (pg_stat_activity shows it), unless its connection string names another
+# application_name; ddl-freeze's event trigger on SRC lets DDL through only
+# from these.  PgBouncer passes application_name on, as it would not a
+# startup option.
+export PGAPPNAME="migkit/$MK_SCRIPT"
 
 # The shared SQL, for use as subqueries: the database's own relations
 # (kit/sql/relations.sql) and among them the migration's tables (those

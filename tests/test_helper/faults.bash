@@ -305,8 +305,8 @@ wait_file_line() {
 
 # no_migkit_sessions: no session of migkit is left on either side.
 no_migkit_sessions() {
-	wait_for SRC postgres "select count(*) from pg_stat_activity where datname = '$DB' and application_name = 'migkit'" 0
-	wait_for DST postgres "select count(*) from pg_stat_activity where datname = '$DB' and application_name = 'migkit'" 0
+	wait_for SRC postgres "select count(*) from pg_stat_activity where datname = '$DB' and application_name like 'migkit%'" 0
+	wait_for DST postgres "select count(*) from pg_stat_activity where datname = '$DB' and application_name like 'migkit%'" 0
 }
 
 # fault_on SUBSIDE PUBSIDE SUB PROXY PROGRESS...: the cell's fault on a
@@ -400,7 +400,7 @@ phase_streaming() {
 		hold_start DST "begin; lock table public.big in access exclusive mode; select pg_sleep(600); commit"
 		setsid "$kit/copy-diff" --checksum >"$CELL/killed.out" 2>&1 3>&- &
 		pid=$!
-		wait_for DST postgres "select count(*) > 0 from pg_stat_activity where datname = '$DB' and application_name = 'migkit' and wait_event_type = 'Lock'" t
+		wait_for DST postgres "select count(*) > 0 from pg_stat_activity where datname = '$DB' and application_name like 'migkit%' and wait_event_type = 'Lock'" t
 		killed_group "$pid"
 		hold_stop
 		no_migkit_sessions
