@@ -377,10 +377,26 @@ phase_copy() {
 		killed_group "$pid"
 		no_migkit_sessions
 	else
+		# A copy-progress --wait begun before the fault outlasts it.
+		local waiter
+		"$kit/copy-progress" --wait --timeout 120 --interval 0.5 >"$CELL/waiter.out" 2>&1 3>&- &
+		waiter=$!
+		sleep 1
 		fault_on DST SRC "$sub" FWD "$kit/copy-progress"
 		[ "$FAULT" = walsender ] || assert_output --regexp "(cannot connect to|tables not streaming yet)"
 	fi
 	hold_stop
+	if [ -n "${waiter:-}" ]; then
+		wait "$waiter" || fail "copy-progress --wait begun before the fault exited $?: $(cat "$CELL/waiter.out")"
+		case $FAULT in
+		dst-restart | src-restart)
+			local lost=${FAULT%%-*}
+			grep -q "not in sync: lost the connection to ${lost^^}" "$CELL/waiter.out" ||
+				fail "copy-progress --wait did not say it lost ${lost^^}: $(cat "$CELL/waiter.out")"
+			grep -q "reachable again" "$CELL/waiter.out"
+			;;
+		esac
+	fi
 	run -0 "$kit/copy-progress" --wait --timeout 120
 	clients_stop
 	digests_equal "$DB"
