@@ -22,6 +22,13 @@ MK_JSON_FINDINGS=()
 MK_JSON_NOTES=()
 MK_SQL_ERROR=
 
+# Every connection the kit opens says which script of the kit it is
+# (pg_stat_activity shows it), unless its connection string names another
+# application_name; ddl-freeze's event trigger on SRC lets DDL through only
+# from these.  PgBouncer passes application_name on, as it would not a
+# startup option.
+export PGAPPNAME="migkit/$MK_SCRIPT"
+
 # The shared SQL, for use as subqueries: the database's own relations
 # (kit/sql/relations.sql) and among them the migration's tables (those
 # in_migration: oid, qualified, schema_name, name, partitioned), both with
@@ -491,4 +498,18 @@ mk_create_publication_sql() {
 mk_json_field() {
 	command -v jq >/dev/null || mk_die "jq is not installed: the kit reads the helpers' --json with it (apt-get install jq)"
 	jq -r "$2" <<<"$1"
+}
+
+# mk_killed_switch NAME: the step during which a switch-over NAME (cutover,
+# rollback) was killed, when its record data/NAME.run is left and the run
+# is gone (kit/switch.sh keeps it); false otherwise.
+mk_killed_switch() {
+	local f=$MK_KIT/data/$1.run pid step
+	[ -f "$f" ] || return 1
+	pid=$(sed -n 's/^pid=//p' "$f")
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		return 1
+	fi
+	step=$(sed -n 's/^begun=//p' "$f" | tail -n 1)
+	printf '%s' "${step:-its start}"
 }

@@ -86,10 +86,89 @@ sw_parse_options() {
 	[ "$SW_VERIFY" = count ] || [ "${#SW_GLOBS[@]}" -eq 0 ] || mk_usage_error "--verify none and --checksum exclude each other"
 }
 
+# The record of a switch-over under way, data/NAME.run (cutover.run,
+# rollback.run): what a run killed on the way (SIGKILL, a lost terminal, a
+# machine that restarts) leaves behind, so that the next run, and
+# disable-src, find it and offer to finish or undo it: never a side left
+# fenced without a word.  One fact a line: pid=, started_at=, fact_KEY=
+# (what the caller needs to go on), then begun=STEP and done=STEP as the
+# steps go.  sw_report removes it: a run that ends, however, has said what
+# is left.
+# shellcheck disable=SC2034 # read by the callers
+SW_RUN_FILE=
+SW_RESUMING=0
+SW_LEFT_PID=
+SW_LEFT_STARTED=
+SW_LEFT_STEP=
+SW_LEFT_BEGUN=()
+SW_LEFT_DONE=()
+declare -A SW_LEFT_FACT=()
+
+# sw_run_left: true when an earlier run of this script left its record
+# and is gone (its facts in SW_LEFT_*); stops (exit 2) when that run is
+# still going.
+sw_run_left() {
+	local file=$MK_KIT/data/$SW_NAME.run key value
+	[ -f "$file" ] || return 1
+	SW_LEFT_BEGUN=() SW_LEFT_DONE=() SW_LEFT_STEP=
+	# shellcheck disable=SC2034 # SW_LEFT_STEP and SW_LEFT_FACT are read by the callers
+	while IFS='=' read -r key value; do
+		case $key in
+		pid) SW_LEFT_PID=$value ;;
+		started_at) SW_LEFT_STARTED=$value ;;
+		begun) SW_LEFT_STEP=$value SW_LEFT_BEGUN+=("$value") ;;
+		done) SW_LEFT_DONE+=("$value") ;;
+		fact_*) SW_LEFT_FACT[${key#fact_}]=$value ;;
+		esac
+	done <"$file"
+	if [ -n "$SW_LEFT_PID" ] && kill -0 "$SW_LEFT_PID" 2>/dev/null &&
+		tr '\0' ' ' <"/proc/$SW_LEFT_PID/cmdline" 2>/dev/null | grep -q "$SW_NAME"; then
+		mk_die "another $SW_NAME runs (pid $SW_LEFT_PID, since $SW_LEFT_STARTED; data/$SW_NAME.run): let it end first"
+	fi
+	return 0
+}
+
+# sw_left_began STEP, sw_left_did STEP: whether the run left behind had
+# begun, or ended well, STEP.
+sw_left_began() {
+	[[ " ${SW_LEFT_BEGUN[*]} " == *" $1 "* ]]
+}
+sw_left_did() {
+	[[ " ${SW_LEFT_DONE[*]} " == *" $1 "* ]]
+}
+
+# sw_todo STEP: whether this run does STEP: always, but when resuming a
+# run left behind that did it.
+sw_todo() {
+	[ "$SW_RESUMING" = 0 ] || ! sw_left_did "$1"
+}
+
+# sw_run_start [KEY=VALUE]...: from now on the steps are recorded in
+# data/NAME.run, with these facts; a resumed run keeps what the run it
+# resumes did.
+sw_run_start() {
+	local f=$MK_KIT/data/$SW_NAME.run fact step
+	{
+		printf 'pid=%s\nstarted_at=%s\n' "$$" "${SW_LEFT_STARTED:-$SW_STARTED_AT}"
+		for fact in "$@"; do printf 'fact_%s\n' "$fact"; done
+		if [ "$SW_RESUMING" = 1 ]; then
+			printf 'resumed_at=%s\n' "$SW_STARTED_AT"
+			for step in "${SW_LEFT_DONE[@]}"; do printf 'begun=%s\ndone=%s\n' "$step" "$step"; done
+		fi
+	} >"$f.tmp" && mv "$f.tmp" "$f"
+	SW_RUN_FILE=$f
+}
+
+# sw_run_record LINE: one line of data/NAME.run, once it is started.
+sw_run_record() {
+	[ -z "$SW_RUN_FILE" ] || printf '%s\n' "$1" >>"$SW_RUN_FILE"
+}
+
 # sw_begin STEP DESCRIPTION: starts and announces a step.
 sw_begin() {
 	SW_STEP_NAME=$1
 	SW_STEP_T0=$(sw_us)
+	sw_run_record "begun=$1"
 	printf '\n%s== %s: %s ==%s\n' "$MK_BOLD" "$1" "$2" "$MK_RESET" | sw_out
 }
 
@@ -103,6 +182,7 @@ sw_end() {
 	SW_STEP_MS+=("$ms")
 	SW_STEP_RC+=("$rc")
 	SW_STEP_DETAIL+=("$detail")
+	[ "$rc" != 0 ] || sw_run_record "done=$SW_STEP_NAME"
 	if [ "$rc" = 0 ]; then
 		printf '%s%s%s %s ms%s\n' "$MK_GREEN" "$SW_STEP_NAME: done" "$MK_RESET" "$ms" "${detail:+ ($detail)}" | sw_out
 	else
@@ -131,7 +211,7 @@ sw_end_preflight() {
 sw_run_hook() {
 	local script=$1
 	shift
-	MIGKIT_YES=1 "$MK_KIT/$script" "$@" -y | sw_out
+	MIGKIT_YES=1 MIGKIT_RUN_BY=$SW_NAME "$MK_KIT/$script" "$@" -y | sw_out
 	return "${PIPESTATUS[0]}"
 }
 
@@ -350,30 +430,71 @@ sw_ms_text() {
 	printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000))
 }
 
+# sw_conn_lost: whether SW_ERROR says a server went away or cannot be
+# reached (a restart, the network), rather than answering no.
+sw_conn_lost() {
+	case $SW_ERROR in
+	*"could not connect"* | *"connection to server"* | *"server closed the connection"* | \
+		*"terminating connection"* | *"the database system is"* | *"no connection to the server"* | \
+		*"Connection refused"* | *"connection is bad"*) return 0 ;;
+	esac
+	return 1
+}
+
 # sw_catchup FROM TO ROLES TIMEOUT_MS [FENCE_RECORD]: the catch-up step
 # (kit/sql/catchup-fence-lsn.sql on FROM, catchup-applied.sql on TO, after
 # sw_plan_catchup); the fence's time is that of the record
-# (data/fence.json, data/fence-dst.json) when there is one.  Sets
+# (data/fence.json, data/fence-dst.json) when there is one.  A server that
+# restarts or a network that drops meanwhile is waited for, within the
+# timeout: each query is asked again once the server answers.  Sets
 # SW_FENCE_LSN and SW_APPLIED_LSN, or returns 1 with SW_ERROR.
 sw_catchup() {
 	local from=$1 to=$2 roles=$3 timeout=$4 fenced_at='' t0 left
 	t0=$(sw_us)
 	[ -z "${5:-}" ] || [ ! -f "$5" ] ||
 		fenced_at=$(sed -n 's/.*"fenced_at" *: *"\([^"]*\)".*/\1/p' "$5")
-	sw_sql SW_FENCE_LSN "$from" -v roles="$roles" -v fenced_at="$fenced_at" -v timeout="$(sw_ms_text "$timeout")" \
-		-f "$MK_KIT/kit/sql/catchup-fence-lsn.sql" || {
-		SW_ERROR="no fence position on $from within $(sw_ms_text "$timeout") s: ${SW_ERROR#on "$from": }"
-		return 1
-	}
+	until sw_sql SW_FENCE_LSN "$from" -v roles="$roles" -v fenced_at="$fenced_at" -v timeout="$(sw_ms_text "$timeout")" \
+		-f "$MK_KIT/kit/sql/catchup-fence-lsn.sql"; do
+		left=$((timeout - $(sw_ms "$t0")))
+		if ! sw_conn_lost || [ "$left" -le 0 ]; then
+			SW_ERROR="no fence position on $from within $(sw_ms_text "$timeout") s: ${SW_ERROR#on "$from": }"
+			return 1
+		fi
+		mk_say "lost $from (${SW_ERROR#on "$from": }): asking again, for at most $(sw_ms_text "$left") s more" | sw_out
+		sleep 0.5
+	done
 	mk_say "fence on $from at LSN $SW_FENCE_LSN: every transaction the application saw committed there ends before it" | sw_out
-	left=$((timeout - $(sw_ms "$t0")))
-	[ "$left" -gt 0 ] || left=0
-	sw_sql SW_APPLIED_LSN "$to" -v subid="$SW_SUBID" -v worker_sql="$SW_WORKER_SQL" -v fence_lsn="$SW_FENCE_LSN" \
-		-v timeout="$(sw_ms_text "$left")" -f "$MK_KIT/kit/sql/catchup-applied.sql" || {
-		SW_ERROR="$to did not catch up with $from within $(sw_ms_text "$timeout") s (--catchup-timeout): ${SW_ERROR#on "$to": }"
-		return 1
-	}
+	while :; do
+		left=$((timeout - $(sw_ms "$t0")))
+		[ "$left" -gt 0 ] || left=0
+		sw_sql SW_APPLIED_LSN "$to" -v subid="$SW_SUBID" -v worker_sql="$SW_WORKER_SQL" -v fence_lsn="$SW_FENCE_LSN" \
+			-v timeout="$(sw_ms_text "$left")" -f "$MK_KIT/kit/sql/catchup-applied.sql" && break
+		if ! sw_conn_lost || [ "$left" -le 500 ]; then
+			SW_ERROR="$to did not catch up with $from within $(sw_ms_text "$timeout") s (--catchup-timeout): ${SW_ERROR#on "$to": }"
+			return 1
+		fi
+		mk_say "lost $to (${SW_ERROR#on "$to": }): asking again, for at most $(sw_ms_text "$left") s more" | sw_out
+		sleep 0.5
+	done
 	mk_say "$to has applied and committed $from's changes up to LSN $SW_APPLIED_LSN" | sw_out
+}
+
+# sw_check_schema FROM_CONN TO_CONN: migkit diff --schema of FROM and TO:
+# every column, type, nullability, default, constraint and index of the
+# migration's tables alike on both sides (logical replication carries no
+# DDL); a blocker for each difference.
+sw_check_schema() {
+	local rc=0 out line
+	out=$("$MIGKIT_BIN" diff --schema --src "$1" --dst "$2" --json 2>&1) || rc=$?
+	case $rc in
+	0) mk_good "the schema of the migration's tables is alike on both sides: $(mk_json_field "$out" '"\(.tables) table(s)"')" ;;
+	1)
+		while IFS= read -r line; do
+			sw_blocker "schema: $line (logical replication carries no DDL: make both sides alike)"
+		done < <(mk_json_field "$out" '.differences[] | "\(.table)\(if .name then " \(.kind) \(.name)" else "" end): " + (if .src == null then "only on DST: \(.dst)" elif .dst == null then "only on SRC: \(.src)" else "on SRC \(.src); on DST \(.dst)" end)')
+		;;
+	*) sw_blocker "migkit diff --schema failed: ${out//$'\n'/ }" ;;
+	esac
 }
 
 # sw_check_seq ARGS...: migkit seq --dry-run ARGS: every sequence can be
@@ -470,6 +591,8 @@ sw_report() {
 			"$(sw_json_or_null "$SW_ERROR")" "${extra[*]:+,}" "${extra[*]}"
 	)
 	printf '%s\n' "$doc" >"$file.tmp" && mv "$file.tmp" "$file"
+	[ -z "$SW_RUN_FILE" ] || rm -f "$SW_RUN_FILE"
+	SW_RUN_FILE=
 	if [ "$MK_JSON" = 1 ]; then
 		printf '%s\n' "$doc"
 		return 0

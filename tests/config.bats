@@ -102,6 +102,8 @@ refused() {
 	refused m.yml "^m.yml:7:12: seq_shift: '-5' is not a whole number >= 0"
 	good_config m.yml "heartbeat: maybe"
 	refused m.yml "^m.yml:7:12: heartbeat: 'maybe' is not true or false"
+	good_config m.yml "wal_budget_bytes: 50GB"
+	refused m.yml "^m.yml:7:19: wal_budget_bytes: '50GB' is not a whole number >= 0"
 	good_config m.yml "include: public.*"
 	refused m.yml "^m.yml:7:10: include must be a list, e.g. \[a, b\]"
 	good_config m.yml "pub_name: {a: 1}"
@@ -265,4 +267,13 @@ refused() {
 	refused m.yml "^m\.yml:7:11: sub_conn connects as 'postgres' but repl_user is 'replicator'.*make them the same, or remove repl_user$"
 	good_config m.yml 'sub_conn: "host=10.10.10.10 dbname=meta user=rep"' "repl_user: rep"
 	run -0 "$MIGKIT" render -q -o kit2 m.yml
+}
+
+@test "wal_budget_bytes reaches the kit as MIGKIT_WAL_BUDGET_BYTES, 0 (no budget) by default" {
+	good_config m.yml "wal_budget_bytes: 53687091200"
+	run -0 "$MIGKIT" render -q -o "$BATS_TEST_TMPDIR/kit" m.yml
+	run -0 grep -x 'export MIGKIT_WAL_BUDGET_BYTES=53687091200' "$BATS_TEST_TMPDIR/kit/activate"
+	good_config n.yml
+	run -0 "$MIGKIT" render -q -o "$BATS_TEST_TMPDIR/kit2" n.yml
+	run -0 grep -x 'export MIGKIT_WAL_BUDGET_BYTES=0' "$BATS_TEST_TMPDIR/kit2/activate"
 }

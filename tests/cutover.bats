@@ -214,6 +214,57 @@ SQL
 	assert_output "aborted different true"
 }
 
+@test "a cutover killed between the fence and re-routing: cutover and disable-src say so; cutover --undo undoes it all" {
+	# DST's apply worker waits on an advisory lock (a trigger that fires for
+	# replication), so the catch-up waits and the kill lands there.
+	pg_psql DST app <<'SQL'
+create function public.hold() returns trigger language plpgsql as $$
+begin perform pg_advisory_lock_shared(77); perform pg_advisory_unlock_shared(77); return new; end $$;
+create trigger hold before insert on public.writes for each row execute function public.hold();
+alter table public.writes enable always trigger hold;
+SQL
+	pg_psql DST app -c "select pg_advisory_lock(77)" -c "select pg_sleep(60)" >/dev/null 2>&1 3>&- &
+	wait_for DST app "select count(*) from pg_locks where locktype = 'advisory' and objid = 77 and granted" 1
+	pg_sql SRC app "insert into public.writes values (-3, 1)"
+	setsid "$KITS/app/cutover" -y --catchup-timeout 30 >"$BATS_TEST_TMPDIR/cutover.out" 2>&1 3>&- &
+	local pid=$!
+	for _ in $(seq 1 300); do
+		grep -qx done=disable-src "$KITS/app/data/cutover.run" 2>/dev/null && break
+		sleep 0.1
+	done
+	sleep 0.5
+	kill -KILL -- "-$pid"
+	wait "$pid" || true
+	pg_sql DST app "select pg_terminate_backend(pid) from pg_stat_activity where query like '%pg_sleep(60)%' and pid <> pg_backend_pid()" >/dev/null
+	[ -e "$KITS/app/data/fence.json" ]
+
+	# Never a silently fenced SRC: both scripts say what happened and what to run.
+	run -1 "$KITS/app/cutover" -y
+	assert_output --partial "was killed during catch-up, after prepare-reverse disable-src (data/cutover.run)"
+	assert_output --partial "SRC is fenced (data/fence.json)"
+	assert_output --partial "./cutover --resume"
+	run -1 "$KITS/app/disable-src" -y
+	assert_output --partial "by a cutover that was killed during catch-up"
+	assert_output --partial "./cutover --undo"
+	run -2 as_app SRC "insert into public.items (name) values ('fenced')"
+
+	run -0 "$KITS/app/cutover" --undo -y
+	assert_output --partial "the killed cutover is undone"
+	as_app SRC "insert into public.items (name) values ('after the undo')"
+	[ ! -e "$KITS/app/data/fence.json" ]
+	[ ! -e "$KITS/app/data/cutover.run" ]
+	[ -e "$KITS/app/data/cutover.run.undone" ]
+	assert_equal "$(pg_sql DST app "select count(*) from pg_replication_slots")" 0
+	assert_equal "$(pg_sql DST app "select count(*) from pg_publication")" 0
+	assert_equal "$(pg_sql DST app "select subenabled from pg_subscription")" t
+	run -0 "$KITS/app/cutover" --undo -y
+	assert_output --partial "no cutover was left unfinished"
+	pg_sql DST app "drop trigger hold on public.writes; drop function public.hold()"
+	wait_for DST app "select count(*) from public.writes where client = -3" 1
+	pg_sql SRC app "delete from public.writes where client = -3"
+	wait_for DST app "select count(*) from public.writes where client = -3" 0
+}
+
 @test "cutover while clients write: every row a client saw committed is on DST; the report holds the figures" {
 	local pids=() i
 	rm -f "$BATS_FILE_TMPDIR/stop" "$BATS_FILE_TMPDIR"/client.*

@@ -118,7 +118,7 @@ setup() {
 
 	run -1 --separate-stderr "$KITS/app/rollback" -y --catchup-timeout 1
 	pg_sql SRC app "select pg_terminate_backend(pid) from pg_stat_activity where query like '%pg_sleep(60)%' and pid <> pg_backend_pid()" >/dev/null
-	[[ $stderr == *"aborted at catch-up: SRC did not catch up with DST within 1.000 s"* ]] || fail "$stderr"
+	[[ $stderr == *"aborted at catch-up: SRC did not catch up with DST within 1.000 s"* ]] || fail "$stderr $output"
 	[[ $stderr == *"the fence on DST is lifted: the application goes on with DST"* ]]
 	as_app DST "insert into public.items (name) values ('after the abort')"
 	[ ! -e "$KITS/app/data/fence-dst.json" ]

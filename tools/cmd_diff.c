@@ -30,6 +30,8 @@ diff_help(void)
 		   "      --estimate        compare the planner's row estimates: instant, approximate\n"
 		   "      --checksum        compare a hash of every row by key range, and name\n"
 		   "                        each row missing on DST, extra on DST or changed\n"
+		   "      --schema          compare the tables' shape instead of their rows: columns,\n"
+		   "                        types, nullability, defaults, constraints, indexes\n"
 		   "  -j, --jobs N          connections per side working at once (default 4)\n"
 		   "  -t, --table PATTERN   only tables (and sequences) whose schema.name matches\n"
 		   "                        the glob PATTERN (* and ?); may be repeated\n"
@@ -48,8 +50,8 @@ diff_help(void)
 		   "not in publication $PUBNAME on SRC or not in subscription $SUBNAME on DST is\n"
 		   "reported as not replicated.  Replication lag is measured on the subscription's\n"
 		   "slot.\n\n"
-		   "Exit status: 0 equal (sequences equal, ahead, or pending before the fence),\n"
-		   "1 differences found, 2 error.\n");
+		   "Exit status: 0 equal (sequences equal, ahead, or pending before the fence;\n"
+		   "with --schema, every table alike), 1 differences found, 2 error.\n");
 }
 
 /* Parses the options; false after a usage error has been printed. */
@@ -60,6 +62,7 @@ parse_options(int argc, char **argv, diff_options *opt)
 		OPT_COUNT = 256,
 		OPT_ESTIMATE,
 		OPT_CHECKSUM,
+		OPT_SCHEMA,
 		OPT_RETRIES,
 		OPT_DELAY,
 		OPT_AFTER_FENCE,
@@ -68,12 +71,19 @@ parse_options(int argc, char **argv, diff_options *opt)
 		OPT_DST
 	};
 	static const struct option longopts[] = {
-		{"count", no_argument, NULL, OPT_COUNT},       {"estimate", no_argument, NULL, OPT_ESTIMATE},
-		{"checksum", no_argument, NULL, OPT_CHECKSUM}, {"jobs", required_argument, NULL, 'j'},
-		{"table", required_argument, NULL, 't'},       {"retries", required_argument, NULL, OPT_RETRIES},
-		{"delay", required_argument, NULL, OPT_DELAY}, {"after-fence", no_argument, NULL, OPT_AFTER_FENCE},
-		{"json", no_argument, NULL, OPT_JSON},         {"src", required_argument, NULL, OPT_SRC},
-		{"dst", required_argument, NULL, OPT_DST},     {NULL, 0, NULL, 0},
+		{"count", no_argument, NULL, OPT_COUNT},
+		{"estimate", no_argument, NULL, OPT_ESTIMATE},
+		{"checksum", no_argument, NULL, OPT_CHECKSUM},
+		{"jobs", required_argument, NULL, 'j'},
+		{"schema", no_argument, NULL, OPT_SCHEMA},
+		{"table", required_argument, NULL, 't'},
+		{"retries", required_argument, NULL, OPT_RETRIES},
+		{"delay", required_argument, NULL, OPT_DELAY},
+		{"after-fence", no_argument, NULL, OPT_AFTER_FENCE},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"src", required_argument, NULL, OPT_SRC},
+		{"dst", required_argument, NULL, OPT_DST},
+		{NULL, 0, NULL, 0},
 	};
 	strbuf pick;
 	int c, modes = 0, npick = 0;
@@ -93,6 +103,10 @@ parse_options(int argc, char **argv, diff_options *opt)
 				break;
 			case OPT_CHECKSUM:
 				opt->mode = MODE_CHECKSUM;
+				modes++;
+				break;
+			case OPT_SCHEMA:
+				opt->mode = MODE_SCHEMA;
 				modes++;
 				break;
 			case 'j':
@@ -133,7 +147,7 @@ parse_options(int argc, char **argv, diff_options *opt)
 		goto fail;
 	}
 	if (modes > 1) {
-		cli_usage("--count, --estimate and --checksum exclude each other: give one");
+		cli_usage("--count, --estimate, --checksum and --schema exclude each other: give one");
 		goto fail;
 	}
 	sb_append_char(&pick, ']');
@@ -201,10 +215,12 @@ diff_run_all(diff_run *run)
 	result_t r;
 
 	run->started = now_seconds();
-	if (!diff_pool_open(run, 1) ||
-		!sql_distinct_sides(run->conns[SRC][0], run->conns[DST][0], "compare a database with itself", NULL,
-							NULL) ||
-		!diff_load_catalog(run))
+	if (!diff_pool_open(run, 1) || !sql_distinct_sides(run->conns[SRC][0], run->conns[DST][0],
+													   "compare a database with itself", NULL, NULL))
+		return RESULT_ERROR;
+	if (run->opt->mode == MODE_SCHEMA)
+		return diff_schema(run);
+	if (!diff_load_catalog(run))
 		return RESULT_ERROR;
 
 	/*

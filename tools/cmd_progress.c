@@ -45,6 +45,9 @@ progress_help(void)
 		   "                             MIGKIT_LAG_MAX_BYTES, else 1MB; units kB, MB, GB allowed)\n"
 		   "      --max-lag-seconds SEC  the lag in seconds counted as caught up (default\n"
 		   "                             MIGKIT_LAG_MAX_SECONDS, else no limit)\n"
+		   "      --wal-budget BYTES     the WAL the slot may keep on SRC (default\n"
+		   "                             MIGKIT_WAL_BUDGET_BYTES, else none): a warning from\n"
+		   "                             80%%, and --wait gives up past it\n"
 		   "      --json                 one JSON document (one per refresh under --watch)\n"
 		   "      --prometheus           the Prometheus text format, for node_exporter's textfile\n"
 		   "                             collector\n"
@@ -57,8 +60,13 @@ progress_help(void)
 		   "it on DST for the end-to-end lag in seconds; otherwise the seconds are an\n"
 		   "estimate from pg_stat_subscription.  The migration's tables are those of\n"
 		   "MIGKIT_INCLUDE and MIGKIT_EXCLUDE.\n\n"
-		   "Exit status: 0 in sync, 1 not yet (or --timeout reached), 2 error (also when\n"
-		   "the subscription does not exist, or when interrupted during a query).\n");
+		   "--wait and --watch outlast a server that restarts or a network that drops:\n"
+		   "they say which side is unreachable and reconnect every interval.  --wait gives\n"
+		   "up (exit 1) when the slot is lost, or about to be: past 95%% of\n"
+		   "max_slot_wal_keep_size, wal_status unreserved, or past the WAL budget.\n\n"
+		   "Exit status: 0 in sync, 1 not yet (or --timeout reached, or the slot in\n"
+		   "danger), 2 error (also when the subscription does not exist, when a side was\n"
+		   "still unreachable at --timeout, or when interrupted during a query).\n");
 }
 
 static bool
@@ -100,6 +108,7 @@ parse_options(int argc, char **argv, progress_options *o)
 		OPT_INTERVAL,
 		OPT_MAX_LAG,
 		OPT_MAX_LAG_SECONDS,
+		OPT_WAL_BUDGET,
 		OPT_JSON,
 		OPT_PROMETHEUS,
 		OPT_SRC,
@@ -113,6 +122,7 @@ parse_options(int argc, char **argv, progress_options *o)
 		{"interval", required_argument, NULL, OPT_INTERVAL},
 		{"max-lag", required_argument, NULL, OPT_MAX_LAG},
 		{"max-lag-seconds", required_argument, NULL, OPT_MAX_LAG_SECONDS},
+		{"wal-budget", required_argument, NULL, OPT_WAL_BUDGET},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"prometheus", no_argument, NULL, OPT_PROMETHEUS},
 		{"src", required_argument, NULL, OPT_SRC},
@@ -120,7 +130,7 @@ parse_options(int argc, char **argv, progress_options *o)
 		{"sub", required_argument, NULL, OPT_SUB},
 		{NULL, 0, NULL, 0},
 	};
-	bool watch_interval = false, max_lag_given = false, max_secs_given = false;
+	bool watch_interval = false, max_lag_given = false, max_secs_given = false, budget_given = false;
 	double interval = 0;
 	const char *env;
 	int c;
@@ -166,6 +176,14 @@ parse_options(int argc, char **argv, progress_options *o)
 				}
 				max_secs_given = true;
 				break;
+			case OPT_WAL_BUDGET:
+				if (!parse_bytes(optarg, &o->wal_budget)) {
+					cli_usage("--wal-budget takes a number of bytes (units kB, MB, GB allowed), not \"%s\"",
+							  optarg);
+					return false;
+				}
+				budget_given = true;
+				break;
 			case OPT_JSON: o->json = true; break;
 			case OPT_PROMETHEUS: o->prometheus = true; break;
 			case OPT_SRC: o->src = optarg; break;
@@ -199,6 +217,11 @@ parse_options(int argc, char **argv, progress_options *o)
 		log_error("MIGKIT_LAG_MAX_BYTES is not a number of bytes: \"%s\"", env);
 		return false;
 	}
+	env = getenv("MIGKIT_WAL_BUDGET_BYTES");
+	if (!budget_given && env && *env && !parse_bytes(env, &o->wal_budget)) {
+		log_error("MIGKIT_WAL_BUDGET_BYTES is not a number of bytes: \"%s\"", env);
+		return false;
+	}
 	env = getenv("MIGKIT_LAG_MAX_SECONDS");
 	if (!max_secs_given && env && *env && !parse_seconds(env, &o->max_lag_seconds)) {
 		log_error("MIGKIT_LAG_MAX_SECONDS is not a number of seconds > 0: \"%s\"", env);
@@ -220,11 +243,38 @@ log_wait_progress(const snapshot *s, int *last_counts)
 	log_info("%s", line);
 }
 
-/* The refresh loop: once, or under --watch or --wait until done, the timeout or Ctrl-C. */
-static result_t
-progress_loop(PGconn *src, PGconn *dst, const progress_options *o)
+/* The sides whose connection is gone, as "SRC", "DST" or "SRC and DST"; NULL when both are up. */
+static const char *
+sides_lost(PGconn *src, PGconn *dst)
 {
-	bool have = false, tty_frame, error = false, timed_out = false;
+	bool s = src == NULL || PQstatus(src) != CONNECTION_OK, d = dst == NULL || PQstatus(dst) != CONNECTION_OK;
+
+	return s && d ? "SRC and DST" : s ? "SRC" : d ? "DST" : NULL;
+}
+
+/* Connects again each side whose connection is gone; true once both are up. */
+static bool
+reconnect(PGconn **conn, const char *side, const char *conninfo)
+{
+	if (*conn && PQstatus(*conn) == CONNECTION_OK)
+		return true;
+	pg_finish(*conn);
+	*conn = pg_connect(side, conninfo);
+	return *conn != NULL;
+}
+
+/*
+ * The refresh loop: once, or under --watch or --wait until done, the
+ * timeout or Ctrl-C.  Under --watch and --wait a connection lost (a
+ * server restarted, the network cut) is a state to report, not the end:
+ * the loop says which side is unreachable and connects again every
+ * interval, and never reports "in sync" meanwhile.
+ */
+static result_t
+progress_loop(PGconn **src, PGconn **dst, const progress_options *o)
+{
+	bool have = false, tty_frame, error = false, timed_out = false, stopped = false;
+	const char *lost = NULL;
 	snapshot s;
 	history h = {0};
 	double deadline = 0;
@@ -242,37 +292,55 @@ progress_loop(PGconn *src, PGconn *dst, const progress_options *o)
 	for (;;) {
 		snapshot next;
 
-		if (!progress_snapshot(src, dst, o, &next)) {
-			snapshot_free(&next);
-			error = true;
-			break;
-		}
-		progress_evaluate(&next, o, &h);
-		snapshot_free(&s);
-		s = next;
-		have = true;
-		h.have = true;
-		h.copied = s.total_copied;
-		h.mono = s.mono;
+		if (lost) {
+			bool up = reconnect(dst, "DST", o->dst);
 
-		if (o->watch) {
-			if (o->json)
-				progress_print_json(stdout, &s, o);
-			else if (tty_frame)
-				progress_frame(&s, o);
-			else {
-				char line[1024];
-
-				progress_summary_line(line, sizeof(line), &s);
-				printf("%s\n", line);
-				fflush(stdout);
+			if (reconnect(src, "SRC", o->src) && up) {
+				log_info("%s reachable again", lost);
+				lost = NULL;
 			}
-		} else if (o->wait)
-			log_wait_progress(&s, last_counts);
-		else
-			break;
-		if (o->wait && s.in_sync)
-			break;
+		}
+		if (lost == NULL && !progress_snapshot(*src, *dst, o, &next)) {
+			snapshot_free(&next);
+			lost = sides_lost(*src, *dst);
+			if (!(o->wait || o->watch) || pg_interrupted() || lost == NULL) {
+				error = true;
+				break;
+			}
+			log_info("not in sync: lost the connection to %s; connecting again every %gs", lost, o->interval);
+			memset(last_counts, -1, sizeof(last_counts));
+		} else if (lost == NULL) {
+			progress_evaluate(&next, o, &h);
+			snapshot_free(&s);
+			s = next;
+			have = true;
+			h.have = true;
+			h.copied = s.total_copied;
+			h.mono = s.mono;
+
+			if (o->watch) {
+				if (o->json)
+					progress_print_json(stdout, &s, o);
+				else if (tty_frame)
+					progress_frame(&s, o);
+				else {
+					char line[1024];
+
+					progress_summary_line(line, sizeof(line), &s);
+					printf("%s\n", line);
+					fflush(stdout);
+				}
+			} else if (o->wait)
+				log_wait_progress(&s, last_counts);
+			else
+				break;
+			if (o->wait && s.in_sync)
+				break;
+			if (o->wait && s.stop_wait) {
+				stopped = true;
+				break;
+			}
+		}
 		if (deadline > 0 && now_seconds() >= deadline) {
 			timed_out = true;
 			break;
@@ -284,12 +352,18 @@ progress_loop(PGconn *src, PGconn *dst, const progress_options *o)
 
 	if (tty_frame)
 		fputs("\033[?25h", stdout); /* the cursor back */
+	if (lost) {
+		log_error("gave up: %s %s still unreachable", lost, strchr(lost, ' ') ? "are" : "is");
+		error = true;
+	}
 	if (!error && have) {
 		if (!o->watch)
 			progress_print(&s, o);
 		else if (tty_frame && !s.in_sync && s.nwhy > 0)
 			log_info("not yet in sync: %s", s.why[0]);
-		if (timed_out && o->wait)
+		if (stopped)
+			log_info("stopped waiting: %s", s.stop_wait);
+		else if (timed_out && o->wait)
 			log_info("timed out after %gs: not yet in sync", o->timeout);
 		result = s.in_sync ? RESULT_OK : RESULT_NEGATIVE;
 	}
@@ -327,7 +401,7 @@ cmd_progress(int argc, char **argv)
 					? pg_quote_ident(dst, o.sub)
 					: NULL;
 	if (o.sub_sql)
-		result = progress_loop(src, dst, &o);
+		result = progress_loop(&src, &dst, &o);
 	free(o.sub_sql);
 	pg_finish(src);
 	pg_finish(dst);

@@ -41,6 +41,7 @@ const key_def config_keys[] = {
 	{"lag_max_bytes", KEY_INT, false},
 	{"lag_max_seconds", KEY_INT, false},
 	{"heartbeat", KEY_BOOL, false},
+	{"wal_budget_bytes", KEY_INT, false},
 	{"templates_dir", KEY_STRING, false},
 	{NULL, KEY_STRING, false},
 };
@@ -420,6 +421,7 @@ derive_defaults(mk_config *c)
 	derive(c, "lag_max_bytes", xstrdup("1048576"));
 	derive(c, "lag_max_seconds", xstrdup("5"));
 	derive(c, "heartbeat", xstrdup("false"));
+	derive(c, "wal_budget_bytes", xstrdup("0"));
 	derive(c, "src_pg", derive_url(c, "src_ip", "src_port", "src_db"));
 	derive(c, "dst_pg", derive_url(c, "dst_ip", "dst_port", "dst_db"));
 	derive(c, "pub_name", derive_object_name(c, "pub"));

@@ -4,7 +4,8 @@
  * what it found.  cmd_diff.c parses the options and runs the steps,
  * diff_pool.c holds the connections, diff_catalog.c reads both catalogs,
  * diff_hash.c builds the row hash, diff_compare.c runs the comparisons on
- * both servers at once, diff_report.c prints the verdict.
+ * both servers at once, diff_report.c prints the verdict; diff_schema.c
+ * compares the tables' shape instead of their rows (--schema).
  */
 #ifndef MIGKIT_DIFF_H
 #define MIGKIT_DIFF_H
@@ -21,7 +22,7 @@ enum { SRC = 0, DST = 1 };
 
 #define DIFF_MAX_JOBS 64 /* connections per side */
 
-typedef enum { MODE_COUNT, MODE_ESTIMATE, MODE_CHECKSUM } diff_mode;
+typedef enum { MODE_COUNT, MODE_ESTIMATE, MODE_CHECKSUM, MODE_SCHEMA } diff_mode;
 
 typedef enum {
 	TS_PENDING, /* a table still being compared; a sequence behind SRC before the fence */
@@ -148,6 +149,9 @@ void diff_merge_sequences(diff_run *run, PGresult *res[2]);
 
 /* diff_compare.c */
 bool diff_compare_tables(diff_run *run);
+
+/* diff_schema.c: --schema, the tables' columns, constraints and indexes compared. */
+result_t diff_schema(diff_run *run);
 
 /* diff_report.c */
 result_t diff_verdict(const diff_run *run);

@@ -55,6 +55,7 @@ typedef struct progress_options {
 	double timeout;         /* seconds; 0: none */
 	long long max_lag;      /* bytes */
 	double max_lag_seconds; /* seconds; 0: no limit */
+	long long wal_budget;   /* bytes of WAL the slot may keep on SRC; 0: no budget */
 } progress_options;
 
 typedef struct table_row {
@@ -92,6 +93,7 @@ typedef struct snapshot {
 	double wal_retained;
 	double safe_wal_size;
 	double max_slot_keep; /* -1: unlimited */
+	bool slot_keep_known; /* the server has max_slot_wal_keep_size (13 on) */
 	double max_wal_size;
 	double wal_dir;          /* NAN when not readable */
 	int heartbeat_published; /* -1 unknown */
@@ -119,7 +121,8 @@ typedef struct snapshot {
 	int nnotes;
 	char **warnings;
 	int nwarnings;
-	double mono; /* when taken (monotonic) */
+	char *stop_wait; /* why --wait must give up now (the slot is lost or about to be) */
+	double mono;     /* when taken (monotonic) */
 	time_t wall;
 } snapshot;
 

@@ -208,6 +208,7 @@ snapshot_free(snapshot *s)
 	for (i = 0; i < s->nwarnings; i++)
 		free(s->warnings[i]);
 	free(s->warnings);
+	free(s->stop_wait);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -337,7 +338,7 @@ table_row_cmp(const void *a, const void *b)
  * set that the subscription lacks.
  */
 static void
-read_src(snapshot *s, PGresult *res)
+read_src(snapshot *s, PGresult *res, PGconn *src)
 {
 	int n = PQntuples(res), i, added = 0;
 	int c_schema = pg_col(res, "schema_name"), c_name = pg_col(res, "name"), c_in_set = pg_col(res, "in_set");
@@ -351,6 +352,7 @@ read_src(snapshot *s, PGresult *res)
 	s->wal_retained = pg_num(res, 0, pg_col(res, "wal_retained"));
 	s->safe_wal_size = pg_num(res, 0, pg_col(res, "safe_wal_size"));
 	s->max_slot_keep = pg_num(res, 0, pg_col(res, "max_slot_keep"));
+	s->slot_keep_known = PQserverVersion(src) >= 130000;
 	s->max_wal_size = pg_num(res, 0, pg_col(res, "max_wal_size"));
 	s->wal_dir = pg_num(res, 0, pg_col(res, "wal_dir"));
 	s->heartbeat_published = pg_text(res, 0, c_hb) ? pg_bool(res, 0, c_hb) : -1;
@@ -455,7 +457,7 @@ progress_snapshot(PGconn *src, PGconn *dst, const progress_options *o, snapshot 
 	res = ssql ? pg_query(src, "SRC", ssql, 7, params) : NULL;
 	if (res == NULL)
 		goto done;
-	read_src(s, res);
+	read_src(s, res, src);
 
 	if ((s->hb == HB_OK || s->hb == HB_NOT_SUBSCRIBED) && s->heartbeat_published == 0)
 		s->hb = HB_NOT_PUBLISHED;

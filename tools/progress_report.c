@@ -242,11 +242,21 @@ render_text(FILE *out, const snapshot *s, const progress_options *o, bool bars, 
 	else {
 		fprintf(out, "%sSlot:%s %s %s, %s, WAL retained %s", bold, reset, s->slot_name,
 				s->slot_active ? "active" : "inactive", s->wal_status ? s->wal_status : "-",
-				format_bytes(s->wal_retained, a, sizeof(a)));
-		if (s->max_slot_keep > 0)
-			fprintf(out, " of %s (max_slot_wal_keep_size)", format_bytes(s->max_slot_keep, b, sizeof(b)));
+				isnan(s->wal_retained) ? "unknown (no restart_lsn)"
+									   : format_bytes(s->wal_retained, a, sizeof(a)));
+		if (isnan(s->wal_retained))
+			; /* an invalidated slot keeps nothing: no share to show */
+		else if (!s->slot_keep_known)
+			fprintf(out, ", max_slot_wal_keep_size not available (before PostgreSQL 13: no limit)");
+		else if (s->max_slot_keep > 0)
+			fprintf(out, ", %.0f%% of %s (max_slot_wal_keep_size)", 100 * s->wal_retained / s->max_slot_keep,
+					format_bytes(s->max_slot_keep, b, sizeof(b)));
 		else
-			fprintf(out, ", no limit");
+			fprintf(out, ", no limit (max_slot_wal_keep_size = -1)");
+		if (o->wal_budget > 0 && !isnan(s->wal_retained))
+			fprintf(out, ", %.0f%% of the budget %s (wal_budget_bytes)",
+					100 * s->wal_retained / (double) o->wal_budget,
+					format_bytes((double) o->wal_budget, b, sizeof(b)));
 		fputc('\n', out);
 	}
 	fprintf(out, "%sDisk:%s SRC pg_wal %s; free space not measurable from SQL (check df)\n", bold, reset,
@@ -371,6 +381,10 @@ progress_print_json(FILE *out, const snapshot *s, const progress_options *o)
 	json_bytes_or_null(&j, "wal_retained_bytes", s->slot_found ? s->wal_retained : NAN);
 	json_bytes_or_null(&j, "safe_wal_size_bytes", s->safe_wal_size);
 	json_bytes_or_null(&j, "max_slot_wal_keep_size_bytes", s->max_slot_keep >= 0 ? s->max_slot_keep : NAN);
+	json_bool(&j, "max_slot_wal_keep_size_available", s->slot_keep_known);
+	json_bytes_or_null(&j, "wal_budget_bytes", o->wal_budget > 0 ? (double) o->wal_budget : NAN);
+	json_number_or_null(&j, "wal_budget_used",
+						o->wal_budget > 0 && s->slot_found ? s->wal_retained / (double) o->wal_budget : NAN);
 	json_bytes_or_null(&j, "max_wal_size_bytes", s->max_wal_size);
 	json_bytes_or_null(&j, "wal_dir_bytes", s->wal_dir);
 	json_null(&j, "free_disk_bytes");
@@ -475,6 +489,9 @@ render_prometheus(FILE *out, const snapshot *s, const progress_options *o)
 				"WAL that can still be written before the slot loses WAL (max_slot_wal_keep_size).");
 	prom_sample(out, "migkit_slot_safe_wal_size_bytes", sub, "slot", s->slot_name ? s->slot_name : "",
 				s->safe_wal_size);
+	prom_family(out, "migkit_slot_wal_budget_bytes", "The WAL the slot may keep on SRC (wal_budget_bytes).");
+	prom_sample(out, "migkit_slot_wal_budget_bytes", sub, "slot", s->slot_name ? s->slot_name : "",
+				o->wal_budget > 0 ? (double) o->wal_budget : NAN);
 	prom_family(out, "migkit_wal_directory_bytes", "Size of SRC's pg_wal (pg_ls_waldir()).");
 	prom_sample(out, "migkit_wal_directory_bytes", sub, NULL, NULL, s->wal_dir);
 

@@ -18,13 +18,19 @@
 #include "quote.h"
 #include "util.h"
 
-/* A slot's retained WAL this close to max_slot_wal_keep_size is a warning. */
+/*
+ * A slot's retained WAL this close to max_slot_wal_keep_size or to the
+ * operator's wal_budget_bytes is a warning; this close to the former, or
+ * past the budget, --wait stops (exit 1) before SRC invalidates the slot.
+ */
 #define SLOT_KEEP_WARN 0.8
+#define SLOT_KEEP_STOP 0.95
 
 typedef enum { CASE_WHY, CASE_WARNING, CASE_NOTE } case_kind;
 
 typedef struct verdict_case {
 	case_kind kind;
+	bool stops_wait; /* --wait gives up: waiting longer loses the slot */
 	bool (*applies)(const snapshot *s, const progress_options *o);
 	char *(*says)(const snapshot *s, const progress_options *o);
 } verdict_case;
@@ -110,8 +116,9 @@ static char *
 say_slot_lost(const snapshot *s, const progress_options *o)
 {
 	(void) o;
-	return xasprintf("slot %s has lost WAL it needs (wal_status lost): DST cannot catch up; recreate the "
-					 "subscription (drop-sub, create-sub)",
+	return xasprintf("slot %s is invalidated: SRC removed WAL it needs (wal_status lost, past "
+					 "max_slot_wal_keep_size); DST can never catch up from it: start over with ./drop-sub "
+					 "then ./create-sub (a new initial copy; empty DST's tables first or copy-schema again)",
 					 s->slot_name);
 }
 
@@ -137,7 +144,64 @@ slot_near_limit(const snapshot *s, const progress_options *o)
 {
 	(void) o;
 	return s->slot_found && !wal_status_is(s, "lost") && !wal_status_is(s, "unreserved") &&
-		   s->max_slot_keep > 0 && s->wal_retained >= SLOT_KEEP_WARN * s->max_slot_keep;
+		   s->max_slot_keep > 0 && s->wal_retained >= SLOT_KEEP_WARN * s->max_slot_keep &&
+		   s->wal_retained < SLOT_KEEP_STOP * s->max_slot_keep;
+}
+
+static bool
+slot_at_limit(const snapshot *s, const progress_options *o)
+{
+	(void) o;
+	return s->slot_found && !wal_status_is(s, "lost") && !wal_status_is(s, "unreserved") &&
+		   s->max_slot_keep > 0 && s->wal_retained >= SLOT_KEEP_STOP * s->max_slot_keep;
+}
+
+static char *
+say_slot_at_limit(const snapshot *s, const progress_options *o)
+{
+	char a[32], b[32];
+
+	(void) o;
+	return xasprintf("slot %s retains %s of WAL, %.0f%% of max_slot_wal_keep_size (%s): SRC invalidates it "
+					 "soon; let DST catch up (copy only what the WAL allows: fewer tables at once), or raise "
+					 "max_slot_wal_keep_size on SRC",
+					 s->slot_name, format_bytes(s->wal_retained, a, sizeof(a)),
+					 100 * s->wal_retained / s->max_slot_keep, format_bytes(s->max_slot_keep, b, sizeof(b)));
+}
+
+static double
+budget_used(const snapshot *s, const progress_options *o)
+{
+	return s->slot_found && o->wal_budget > 0 && !wal_status_is(s, "lost")
+			   ? s->wal_retained / (double) o->wal_budget
+			   : 0;
+}
+
+static bool
+budget_near(const snapshot *s, const progress_options *o)
+{
+	double used = budget_used(s, o);
+
+	return used >= SLOT_KEEP_WARN && used < 1;
+}
+
+static bool
+budget_over(const snapshot *s, const progress_options *o)
+{
+	return budget_used(s, o) >= 1;
+}
+
+static char *
+say_budget(const snapshot *s, const progress_options *o)
+{
+	char a[32], b[32];
+
+	return xasprintf("slot %s retains %s of WAL, %.0f%% of wal_budget_bytes (%s)%s", s->slot_name,
+					 format_bytes(s->wal_retained, a, sizeof(a)), 100 * budget_used(s, o),
+					 format_bytes((double) o->wal_budget, b, sizeof(b)),
+					 budget_over(s, o) ? ": over the budget; free disk on SRC's pg_wal, or raise the budget "
+										 "in migration.yml once there is room"
+									   : "");
 }
 
 static char *
@@ -203,6 +267,27 @@ say_disabled(const snapshot *s, const progress_options *o)
 {
 	(void) s;
 	return xasprintf("the subscription is disabled (ALTER SUBSCRIPTION %s ENABLE)", o->sub_sql);
+}
+
+/*
+ * A slot no walsender holds: DST is not connected to SRC (the walsender
+ * was ended, the network is cut, SRC restarted), whatever the worker on
+ * DST and a lag measured while nothing is written say.
+ */
+static bool
+slot_idle(const snapshot *s, const progress_options *o)
+{
+	(void) o;
+	return s->enabled && s->slot_found && !s->slot_active;
+}
+
+static char *
+say_slot_idle(const snapshot *s, const progress_options *o)
+{
+	(void) o;
+	return xasprintf("no walsender on SRC serves slot %s: DST is not connected to SRC (its apply worker "
+					 "retries by itself; if this lasts, see DST's server log for why it cannot connect)",
+					 s->slot_name);
 }
 
 static bool
@@ -326,21 +411,25 @@ say_lag_too_long(const snapshot *s, const progress_options *o)
 
 /* Every case, in the order their messages are shown. */
 static const verdict_case cases[] = {
-	{CASE_NOTE, hb_unapplied, say_hb_unapplied},
-	{CASE_NOTE, hb_trouble, say_hb_trouble},
-	{CASE_WARNING, slot_missing, say_slot_missing},
-	{CASE_WARNING, slot_lost, say_slot_lost},
-	{CASE_WARNING, slot_unreserved, say_slot_unreserved},
-	{CASE_WARNING, slot_near_limit, say_slot_near_limit},
-	{CASE_WARNING, slot_unlimited_large, say_slot_unlimited_large},
-	{CASE_NOTE, worker_errors, say_worker_errors},
-	{CASE_WHY, disabled, say_disabled},
-	{CASE_WHY, no_worker, say_no_worker},
-	{CASE_WHY, tables_syncing, say_tables_syncing},
-	{CASE_WHY, tables_not_replicated, say_tables_not_replicated},
-	{CASE_WHY, lag_unknown, say_lag_unknown},
-	{CASE_WHY, lag_too_large, say_lag_too_large},
-	{CASE_WHY, lag_too_long, say_lag_too_long},
+	{CASE_NOTE, false, hb_unapplied, say_hb_unapplied},
+	{CASE_NOTE, false, hb_trouble, say_hb_trouble},
+	{CASE_WARNING, false, slot_missing, say_slot_missing},
+	{CASE_WHY, true, slot_lost, say_slot_lost},
+	{CASE_WARNING, true, slot_unreserved, say_slot_unreserved},
+	{CASE_WARNING, false, slot_near_limit, say_slot_near_limit},
+	{CASE_WARNING, true, slot_at_limit, say_slot_at_limit},
+	{CASE_WARNING, false, budget_near, say_budget},
+	{CASE_WARNING, true, budget_over, say_budget},
+	{CASE_WARNING, false, slot_unlimited_large, say_slot_unlimited_large},
+	{CASE_NOTE, false, worker_errors, say_worker_errors},
+	{CASE_WHY, false, disabled, say_disabled},
+	{CASE_WHY, false, no_worker, say_no_worker},
+	{CASE_WHY, false, slot_idle, say_slot_idle},
+	{CASE_WHY, false, tables_syncing, say_tables_syncing},
+	{CASE_WHY, false, tables_not_replicated, say_tables_not_replicated},
+	{CASE_WHY, false, lag_unknown, say_lag_unknown},
+	{CASE_WHY, false, lag_too_large, say_lag_too_large},
+	{CASE_WHY, false, lag_too_long, say_lag_too_long},
 };
 
 static void
@@ -410,12 +499,17 @@ progress_evaluate(snapshot *s, const progress_options *o, const history *h)
 	copy_totals(s, h);
 	lag_seconds(s);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *msg;
+
 		if (!cases[i].applies(s, o))
 			continue;
+		msg = cases[i].says(s, o);
+		if (cases[i].stops_wait && s->stop_wait == NULL)
+			s->stop_wait = xstrdup(msg);
 		switch (cases[i].kind) {
-			case CASE_WHY: add_message(&s->why, &s->nwhy, cases[i].says(s, o)); break;
-			case CASE_WARNING: add_message(&s->warnings, &s->nwarnings, cases[i].says(s, o)); break;
-			case CASE_NOTE: add_message(&s->notes, &s->nnotes, cases[i].says(s, o)); break;
+			case CASE_WHY: add_message(&s->why, &s->nwhy, msg); break;
+			case CASE_WARNING: add_message(&s->warnings, &s->nwarnings, msg); break;
+			case CASE_NOTE: add_message(&s->notes, &s->nnotes, msg); break;
 		}
 	}
 	s->in_sync = s->nwhy == 0;

@@ -309,6 +309,8 @@ healthy(snapshot *s, table_row *rows)
 	s->worker_pid = 4242;
 	s->slot_name = xstrdup("sub");
 	s->slot_found = true;
+	s->slot_active = true;
+	s->slot_keep_known = true;
 	s->lag.known = true;
 	s->lag.bytes = 0;
 	s->max_slot_keep = -1;
@@ -405,7 +407,46 @@ test_verdict(void)
 	healthy(&s, rows);
 	s.wal_status = xstrdup("lost");
 	progress_evaluate(&s, &o, &h);
-	OK(says(s.warnings, s.nwarnings, "wal_status lost"), "a slot that lost WAL is a warning");
+	OK(!s.in_sync && says(s.why, s.nwhy, "wal_status lost"), "a slot that lost WAL is never in sync");
+	OK(says(s.why, s.nwhy, "./drop-sub then ./create-sub"), "a lost slot says how to start over");
+	OK(s.stop_wait != NULL, "a lost slot ends --wait");
+	snapshot_free(&s);
+
+	healthy(&s, rows);
+	s.slot_active = false;
+	progress_evaluate(&s, &o, &h);
+	OK(!s.in_sync && says(s.why, s.nwhy, "no walsender on SRC serves slot sub"),
+	   "a slot no walsender holds is never in sync, lag or not");
+	snapshot_free(&s);
+
+	healthy(&s, rows);
+	s.max_slot_keep = 100 * 1024 * 1024;
+	s.wal_retained = 85 * 1024 * 1024;
+	progress_evaluate(&s, &o, &h);
+	OK(says(s.warnings, s.nwarnings, "85% of max_slot_wal_keep_size") && s.stop_wait == NULL,
+	   "80% of max_slot_wal_keep_size warns, --wait goes on");
+	snapshot_free(&s);
+
+	healthy(&s, rows);
+	s.max_slot_keep = 100 * 1024 * 1024;
+	s.wal_retained = 96 * 1024 * 1024;
+	progress_evaluate(&s, &o, &h);
+	OK(s.stop_wait && strstr(s.stop_wait, "SRC invalidates it soon"),
+	   "95% of max_slot_wal_keep_size ends --wait");
+	snapshot_free(&s);
+
+	healthy(&s, rows);
+	o.wal_budget = 10 * 1024 * 1024;
+	s.wal_retained = 9 * 1024 * 1024;
+	progress_evaluate(&s, &o, &h);
+	OK(says(s.warnings, s.nwarnings, "90% of wal_budget_bytes (10.0 MB)") && s.stop_wait == NULL,
+	   "90% of the WAL budget warns");
+	snapshot_free(&s);
+	healthy(&s, rows);
+	s.wal_retained = 11 * 1024 * 1024;
+	progress_evaluate(&s, &o, &h);
+	OK(s.stop_wait && strstr(s.stop_wait, "over the budget"), "past the WAL budget ends --wait");
+	o.wal_budget = 0;
 	snapshot_free(&s);
 
 	healthy(&s, rows);
