@@ -240,9 +240,21 @@ mk_distinct_sides() {
 # mk_run_sql SIDE [psql options...]: psql the one safe way; SQL on stdin or -c/-f.
 # A failure has already been reported by psql with the server's message.
 mk_run_sql() {
-	local side=$1
+	local side=$1 arg input=(-f -)
 	shift
-	psql -X -w -v ON_ERROR_STOP=1 -q -d "$(mk_side_conn "$side")" "$@" ||
+	# JIT is off in the kit's sessions: the catalog queries' row estimates
+	# at thousands of tables cost seconds of compiling for milliseconds of
+	# work.  A session option would be refused by a pooler, so it is the
+	# first command, before the caller's (-c, -f, or the script on stdin).
+	for arg in "$@"; do
+		case $arg in
+		-c* | -f* | --command* | --file*)
+			input=()
+			break
+			;;
+		esac
+	done
+	psql -X -w -v ON_ERROR_STOP=1 -q -d "$(mk_side_conn "$side")" -c 'set jit = off' "${input[@]}" "$@" ||
 		mk_die "stopped: the SQL on $side failed (see the message above)"
 }
 
@@ -265,6 +277,8 @@ mk_load_major() {
 # to FILE's content, for a value too long for the command line (-v VAR=...
 # is one argument, at most 128 KiB); the query then reads :'VAR'.
 mk_psql_set_from_file() {
+	# The backquotes are psql's: it runs cat when it reads the line.
+	# shellcheck disable=SC2016
 	printf '\\set %s `cat %q`\n' "$1" "$2"
 }
 

@@ -335,8 +335,13 @@ pg_connect_wait(const char *side, PGconn *conn)
 		int n;
 
 		if (st == PGRES_POLLING_OK) {
-			if (PQserverVersion(conn) >= PG_OLDEST) /* every SQL of migkit holds from there on */
-				return true;
+			/*
+			 * Every SQL of migkit holds from PG_OLDEST on.  JIT is off: the
+			 * catalog queries' row estimates at thousands of tables cost
+			 * seconds of compiling for milliseconds of work.
+			 */
+			if (PQserverVersion(conn) >= PG_OLDEST)
+				return pg_exec(conn, side, "set jit = off", 0, NULL);
 			log_error("%s runs PostgreSQL %s: migkit works with %d and later", side,
 					  PQparameterStatus(conn, "server_version"), PG_OLDEST / 10000);
 			return false;
