@@ -323,6 +323,20 @@ connect_timeout_of(PGconn *conn)
 	return secs > 0 ? (double) secs : 30.0;
 }
 
+/* A walsender's connection (replication=...): it runs no planner, and takes no extended protocol. */
+static bool
+is_replication(PGconn *conn)
+{
+	PQconninfoOption *opts = PQconninfo(conn), *o;
+	bool replication = false;
+
+	for (o = opts; o && o->keyword; o++)
+		if (strcmp(o->keyword, "replication") == 0 && o->val && *o->val)
+			replication = true;
+	PQconninfoFree(opts);
+	return replication;
+}
+
 bool
 pg_connect_wait(const char *side, PGconn *conn)
 {
@@ -341,7 +355,7 @@ pg_connect_wait(const char *side, PGconn *conn)
 			 * seconds of compiling for milliseconds of work.
 			 */
 			if (PQserverVersion(conn) >= PG_OLDEST)
-				return pg_exec(conn, side, "set jit = off", 0, NULL);
+				return is_replication(conn) || pg_exec(conn, side, "set jit = off", 0, NULL);
 			log_error("%s runs PostgreSQL %s: migkit works with %d and later", side,
 					  PQparameterStatus(conn, "server_version"), PG_OLDEST / 10000);
 			return false;
