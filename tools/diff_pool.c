@@ -21,17 +21,9 @@ const char *const side_name[2] = {"SRC", "DST"};
  * policy fail the query rather than hide rows, and make every session
  * read-only.
  */
-static const char setup_sql[] = "select pg_catalog.set_config('datestyle', 'ISO, YMD', false),\n"
-								"       pg_catalog.set_config('intervalstyle', 'postgres', false),\n"
-								"       pg_catalog.set_config('extra_float_digits', '3', false),\n"
-								"       pg_catalog.set_config('timezone', 'UTC', false),\n"
-								"       pg_catalog.set_config('bytea_output', 'hex', false),\n"
-								"       pg_catalog.set_config('lc_monetary', 'C', false),\n"
-								"       pg_catalog.set_config('client_encoding', 'UTF8', false),\n"
-								"       pg_catalog.set_config('search_path', '', false),\n"
-								"       pg_catalog.set_config('row_security', 'off', false),\n"
-								"       pg_catalog.set_config('statement_timeout', '0', false),\n"
-								"       pg_catalog.set_config('default_transaction_read_only', 'on', false)";
+static const char setup_sql[] =
+	PG_TEXT_SETTINGS ",\n"
+					 "       pg_catalog.set_config('default_transaction_read_only', 'on', false)";
 
 static bool
 session_setup(PGconn *conn, const char *side)

@@ -22,6 +22,26 @@
 const char *pg_conninfo(const char *side, const char *option_value);
 
 /*
+ * The settings under which the text form of a value means the same on both
+ * sides, whatever each server's configuration (dates, intervals, floats to
+ * the last digit, time zone, bytea, money, UTF-8), with catalog lookups in
+ * pg_catalog, row security failing a query rather than hiding rows, and no
+ * statement timeout: one SELECT of set_config() calls, to which a caller
+ * may add its own with ",\n       pg_catalog.set_config(...)".
+ */
+#define PG_TEXT_SETTINGS                                                                                     \
+	"select pg_catalog.set_config('datestyle', 'ISO, YMD', false),\n"                                        \
+	"       pg_catalog.set_config('intervalstyle', 'postgres', false),\n"                                    \
+	"       pg_catalog.set_config('extra_float_digits', '3', false),\n"                                      \
+	"       pg_catalog.set_config('timezone', 'UTC', false),\n"                                              \
+	"       pg_catalog.set_config('bytea_output', 'hex', false),\n"                                          \
+	"       pg_catalog.set_config('lc_monetary', 'C', false),\n"                                             \
+	"       pg_catalog.set_config('client_encoding', 'UTF8', false),\n"                                      \
+	"       pg_catalog.set_config('search_path', '', false),\n"                                              \
+	"       pg_catalog.set_config('row_security', 'off', false),\n"                                          \
+	"       pg_catalog.set_config('statement_timeout', '0', false)"
+
+/*
  * Connects; on failure logs "cannot connect to SIDE: reason" and returns
  * NULL.  Waits at most connect_timeout (else 30 s), and gives up at once
  * when interrupted.  A server older than PG_OLDEST is refused.
@@ -106,6 +126,9 @@ typedef struct pg_pollitem {
  * or when waiting failed, both logged.
  */
 int pg_poll(pg_pollitem *items, int n, double timeout);
+
+/* Registers a connection pg.c opened, for the cancellation on an interrupt (pg_finish forgets it). */
+void pg_register(PGconn *conn);
 
 /*
  * Ctrl-C and SIGTERM: after this, the first one makes pg_poll return -1 and
