@@ -442,18 +442,19 @@ copy_main(const copy_options *opt, const char *path)
 	}
 	if (st)
 		st->path = path;
-	if (st && strcmp(st->phase, "done") == 0 && !opt->restart) {
+	if (st && opt->restart)
+		reset_state(st);
+	new_slot = st == NULL || st->lsn == NULL;
+	/* Also when the copy is done: the subscription is still to stream from its slot. */
+	if (!check_sides(opt, st, new_slot))
+		goto fail;
+	if (st && strcmp(st->phase, "done") == 0) {
 		printf("the copy into slot %s is done already (%s)\n", st->slot, path);
 		copy_state_free(st);
 		close(lock);
 		free(lock_path);
 		return RESULT_OK;
 	}
-	if (st && opt->restart)
-		reset_state(st);
-	new_slot = st == NULL || st->lsn == NULL;
-	if (!check_sides(opt, st, new_slot))
-		goto fail;
 	if (st == NULL) {
 		st = copy_state_new(opt->slot);
 		st->path = path;
