@@ -94,7 +94,9 @@ write_wal() {
 	[[ $stderr == *"stopped waiting: slot sub_pg_src_shop is invalidated"* ]] || fail "$stderr"
 
 	# Starting over as it says: drop-sub, an empty DST table, create-sub.
-	kit/drop-sub -y >/dev/null
+	run -0 kit/drop-sub -y
+	assert_output --partial "the fast copy went with its slot"
+	[ ! -e kit/data/copy-state.json ] && [ -e kit/data/copy-state.json.dropped ]
 	pg_sql DST shop "truncate public.t"
 	kit/create-sub -y >/dev/null 2>&1
 	run -0 kit/copy-progress --wait --timeout 120 --wal-budget 1GB
