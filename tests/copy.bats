@@ -291,9 +291,17 @@ SQL
 }
 
 @test "create-sub --copy native refuses after a fast copy was started, naming the ways on" {
+	# drop-sub drops the slot and puts the fast copy's state aside; DST's
+	# tables still hold the copied rows.
 	"$KITS/big/drop-sub" -y >/dev/null
+	[ -e "$KITS/big/data/copy-state.json.dropped" ]
 	run -2 --separate-stderr "$KITS/big/create-sub" --copy native -y
-	[[ $stderr == *"a fast copy was started"*"--restart"* ]]
+	[[ $stderr == *"DST's tables already hold rows"*"the native copy would copy them again"* ]] || fail "$stderr"
+	assert_equal "$(pg_sql DST big "select count(*) from pg_subscription")" 0
+	# While a fast copy's state stands, the fast copy owns the slot.
+	mv "$KITS/big/data/copy-state.json.dropped" "$KITS/big/data/copy-state.json"
+	run -2 --separate-stderr "$KITS/big/create-sub" --copy native -y
+	[[ $stderr == *"a fast copy was started"*"--restart"* ]] || fail "$stderr"
 }
 
 @test "the scripts of a kit with the fast copy are shellcheck-clean" {
