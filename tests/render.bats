@@ -302,7 +302,13 @@ Sales Data           Sales Data           $BATS_TEST_TMPDIR/out/pg-meta.Sales Da
 	assert_line "### Side by side (parallel)"
 	assert_line "### Database by database (phased)"
 	assert_line "./fleet --jobs 3 cutover -y"
+	assert_line "./fleet --only meta cutover -y && ./fleet --only meta create-reverse -y"
 	refute_output --partial "{{"
+	# A name the shell would split is one word in the commands, as it is in prose.
+	sed -i 's/^databases: .*/databases: ["Sales Data", meta]/' f.yml
+	run -0 "$MIGKIT" render -q -o out2 f.yml
+	run -0 grep -F "./fleet --only 'Sales Data' cutover -y && ./fleet --only 'Sales Data' create-reverse -y" out2/pg-meta.fleet/README.md
+	run -0 grep -F "# check the application on Sales Data; then" out2/pg-meta.fleet/README.md
 }
 
 @test "re-rendering a fleet keeps each kit's data/ and log/; a kit of another context in the way stops it all" {

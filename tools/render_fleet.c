@@ -189,6 +189,16 @@ fleet_vars(const mk_config *cfg, const char *fleet_dir, const member *members, i
 	snprintf(count, sizeof(count), "%d", n);
 	tpl_set(v, "fleet_count", count);
 	tpl_set(v, "fleet_first", n > 0 ? srcs[0] : "");
+	{
+		/* The first database as one shell word, for the commands the runbook shows. */
+		strbuf w;
+
+		sb_init(&w);
+		if (n > 0 && !shell_quote(&w, srcs[0]))
+			sb_append(&w, srcs[0]);
+		tpl_set(v, "fleet_first_word", w.data);
+		sb_free(&w);
+	}
 	tpl_set(v, "fleet_dir", fleet_dir);
 	for (i = 0; i < n; i++)
 		free(rows[i]);
