@@ -277,3 +277,93 @@ refused() {
 	run -0 "$MIGKIT" render -q -o "$BATS_TEST_TMPDIR/kit2" n.yml
 	run -0 grep -x 'export MIGKIT_WAL_BUDGET_BYTES=0' "$BATS_TEST_TMPDIR/kit2/activate"
 }
+
+# fleet_config FILE [extra lines]: the four keys a fleet needs besides databases:.
+fleet_config() {
+	local file=$1 line
+	shift
+	printf 'src_cls: pg-meta\nsrc_ip: 10.10.10.10\ndst_cls: pg-test\ndst_ip: 10.10.10.11\n' >"$file"
+	for line in "$@"; do printf '%s\n' "$line" >>"$file"; done
+}
+
+@test "databases: a kit per database, each with its own derived names, and a DST name where one is mapped" {
+	fleet_config f.yml "src_port: 6432" "databases:" "  - meta" "  - crm: crm_v2" "  - 'Sales Data'"
+	run -0 "$MIGKIT" render -o out f.yml
+	assert_line "rendered the kit for pg-meta.crm in $BATS_TEST_TMPDIR/out/pg-meta.crm (50 files)"
+	assert_line "rendered the fleet of 3 databases of pg-meta in $BATS_TEST_TMPDIR/out/pg-meta.fleet"
+	run -0 grep -hE '^export (SRCPG|DSTPG|SUBCONN|PUBNAME|SUBNAME|MIGRATION_CONTEXT)=' out/pg-meta.crm/activate
+	assert_output "export MIGRATION_CONTEXT=pg-meta.crm
+export SRCPG=postgres://dbuser_dba@10.10.10.10:6432/crm
+export DSTPG=postgres://dbuser_dba@10.10.10.11/crm_v2
+export PUBNAME=pub_pg_meta_crm
+export SUBNAME=sub_pg_meta_crm
+export SUBCONN='host=10.10.10.10 port=6432 dbname=crm user=replicator'"
+	run -0 grep -hE '^export (SRCDB|DSTDB|SUBNAME)=' "out/pg-meta.Sales Data/activate" out/pg-meta.meta/activate
+	assert_output "export SRCDB='Sales Data'
+export DSTDB='Sales Data'
+export SUBNAME=sub_pg_meta_sales_data
+export SRCDB=meta
+export DSTDB=meta
+export SUBNAME=sub_pg_meta_meta"
+}
+
+@test "two databases whose derived names would meet get names that end in a hash" {
+	fleet_config f.yml "databases: [Shop, shop, crm]"
+	run -0 "$MIGKIT" render -q -o out f.yml
+	local names
+	names=$(sed -n 's/^export \(PUBNAME\|SUBNAME\)=//p' out/pg-meta.Shop/activate out/pg-meta.shop/activate out/pg-meta.crm/activate)
+	run -0 grep -cE '^(pub|sub)_pg_meta_shop_[0-9a-f]{8}$' <<<"$names"
+	assert_output 4
+	[ "$(sort -u <<<"$names" | wc -l)" = 6 ]
+	run -0 grep -x 'export SUBNAME=sub_pg_meta_crm' out/pg-meta.crm/activate
+}
+
+@test "a database listed twice is refused with its position and the fix" {
+	fleet_config f.yml "databases: [meta, crm, meta]"
+	refused f.yml "^f\.yml:5:24: databases: 'meta' is listed twice \(first at line 5\); keep one$"
+	fleet_config f.yml "databases:" "  - meta" "  - crm: crm_v2" "  - crm"
+	refused f.yml "^f\.yml:8:5: databases: 'crm' is listed twice \(first at line 7\); keep one$"
+	fleet_config f.yml "databases: [all, all]"
+	refused f.yml "^f\.yml:5:18: databases: all is given twice \(first at line 5\); keep one$"
+}
+
+@test "an unknown key in a databases item is refused with its position and the fix" {
+	fleet_config f.yml "databases:" "  - meta" "  - crm: crm_v2" "    dst_port: 5433"
+	refused f.yml "^f\.yml:8:5: databases: unknown key 'dst_port' in an item; an item is a database name or one 'name on SRC: name on DST' pair \(- shop: shop_v2\), and the fleet's other keys go at the top level$"
+	fleet_config f.yml "databases:" "  - crm: {dst_db: crm_v2}"
+	refused f.yml "^f\.yml:6:10: databases: 'crm' maps to a mapping; write its name on DST \(- crm: crm_v2\)$"
+}
+
+@test "two databases moving into one DST database, or one named fleet, are refused" {
+	fleet_config f.yml "databases: [meta, {crm: meta}]"
+	refused f.yml "^f\.yml:5:19: databases: 'meta' and 'crm' would both move into the DST database 'meta'; map one of them to another name \('- crm: meta_new'\)$"
+	fleet_config f.yml "databases: [meta, fleet]"
+	refused f.yml "^f\.yml:5:19: databases: a database named 'fleet' would take the fleet's directory \(pg-meta\.fleet\) as its kit; migrate it with a migration\.yml of its own \(src_db: fleet\)$"
+}
+
+@test "databases: that is no list, an empty list, an empty name, or a slash is refused" {
+	fleet_config f.yml "databases: meta"
+	refused f.yml "^f\.yml:5:12: databases: 'meta' is neither all nor a list; write \[meta\] for a fleet of one, or src_db and dst_db$"
+	fleet_config f.yml "databases: []"
+	refused f.yml "^f\.yml:5:12: databases: the list is empty; name the databases, or write all$"
+	fleet_config f.yml "databases: {meta: x}"
+	refused f.yml "^f\.yml:5:12: databases must be all or a list of database names, e.g. \[shop, crm\]$"
+	fleet_config f.yml "databases: [meta, '']"
+	refused f.yml "^f\.yml:5:19: databases: a database name is empty; write it, or remove the item$"
+	fleet_config f.yml "databases: [meta, [crm]]"
+	refused f.yml "^f\.yml:5:19: databases: each item is a database name, all, or one 'name: name on DST' pair"
+	fleet_config f.yml "databases: [a/b]"
+	refused f.yml "^f\.yml:5:13: databases: 'a/b' cannot name a kit directory; remove the '/'$"
+}
+
+@test "a key each database derives for itself is refused beside databases:" {
+	local key value
+	for key in src_db dst_db src_pg dst_pg sub_conn pub_name sub_name; do
+		value=x
+		[[ $key != *_pg && $key != sub_conn ]] || value=host=h
+		fleet_config f.yml "databases: [meta]" "$key: $value"
+		refused f.yml "^f\.yml:6:[0-9]+: $key cannot be given with databases \(line 5\): each database's $key is derived for it; remove this line, or remove databases and migrate one database$"
+	done
+	fleet_config f.yml
+	refused f.yml "^f\.yml: missing required key 'src_db'; add a line 'src_db: …' \(or databases: for many\)$"
+}

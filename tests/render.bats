@@ -233,3 +233,98 @@ tpl_refused() {
 	printf 'a {{ src_db\nb }} c\n' >tpl/check-db
 	tpl_refused "^migkit render: error: tpl/check-db:1: '\{\{ src_db\\\\nb \}\}' is not a tag: names are letters, digits and '_'$"
 }
+
+# fleet_yml: a fleet of three databases, one renamed on DST.
+fleet_yml() {
+	printf 'src_cls: pg-meta\nsrc_ip: 10.10.10.10\ndst_cls: pg-test\ndst_ip: 10.10.10.11\ndatabases: [meta, {crm: crm_v2}, "Sales Data"]\n' >f.yml
+}
+
+@test "a fleet: a kit per database and the fleet's directory, nothing readable by others" {
+	fleet_yml
+	umask 022
+	run -0 "$MIGKIT" render -o out f.yml
+	assert_line "next: $BATS_TEST_TMPDIR/out/pg-meta.fleet/fleet check-user"
+	for db in meta crm "Sales Data"; do
+		for f in activate README.md $KIT_SCRIPTS kit/lib.sh; do
+			[ -f "out/pg-meta.$db/$f" ] || fail "out/pg-meta.$db/$f is missing"
+		done
+		[ ! -e "out/pg-meta.$db/fleet" ]
+		[ ! -e "out/pg-meta.$db/kit/fleet.sh" ]
+		run -0 grep -c "^It is one kit of a fleet: \`$BATS_TEST_TMPDIR/out/pg-meta.fleet/fleet STEP\`" "out/pg-meta.$db/README.md"
+	done
+	run -0 ls out/pg-meta.fleet out/pg-meta.fleet/kit
+	assert_output $'out/pg-meta.fleet:\nREADME.md\nfleet\nkit\nlog\n\nout/pg-meta.fleet/kit:\nCONTEXT\nfleet.sh'
+	assert_equal "$(stat -c %a out/pg-meta.fleet/fleet)" 700
+	assert_equal "$(stat -c %a out/pg-meta.fleet/README.md)" 600
+	run -0 find out -perm /077
+	assert_output ""
+	# A single database's kit says nothing of a fleet.
+	run -0 "$MIGKIT" render -q -o kit m.yml
+	run -1 grep -ci fleet kit/README.md
+}
+
+@test "the rendered fleet script and its library are shellcheck-clean" {
+	[ -x "${SHELLCHECK:-}" ] || SHELLCHECK=$(command -v shellcheck) || skip "shellcheck is not installed"
+	fleet_yml
+	run -0 "$MIGKIT" render -q -o out f.yml
+	cd out/pg-meta.fleet
+	run "$SHELLCHECK" -x fleet kit/fleet.sh
+	assert_success
+}
+
+@test "the fleet script: --help, --list, and bad usage refused with exit 2 and a hint, without a server" {
+	fleet_yml
+	run -0 "$MIGKIT" render -q -o out f.yml
+	run -0 out/pg-meta.fleet/fleet --help
+	assert_line "Usage: fleet [--jobs N] [--only DB[,DB]...] [--json] STEP [ARG]..."
+	run -0 out/pg-meta.fleet/fleet --list
+	assert_output "database             on DST               kit
+meta                 meta                 $BATS_TEST_TMPDIR/out/pg-meta.meta
+crm                  crm_v2               $BATS_TEST_TMPDIR/out/pg-meta.crm
+Sales Data           Sales Data           $BATS_TEST_TMPDIR/out/pg-meta.Sales Data"
+	run -0 out/pg-meta.fleet/fleet --only "Sales Data",meta --list
+	assert_equal "${#lines[@]}" 3
+	run -2 --separate-stderr out/pg-meta.fleet/fleet --jobs x check-db
+	assert_equal "$stderr" $'fleet: --jobs takes a whole number from 1 to 9999, not \'x\'\nTry "fleet --help" for more information.'
+	run -2 --separate-stderr out/pg-meta.fleet/fleet --bogus
+	[[ $stderr == *"fleet: unknown option '--bogus'"* ]] || fail "$stderr"
+	[ ! -e out/pg-meta.fleet/log/journal ]
+}
+
+@test "the fleet's runbook lists every kit and the three ways to cut over" {
+	fleet_yml
+	run -0 "$MIGKIT" render -q -o out f.yml
+	run -0 cat out/pg-meta.fleet/README.md
+	assert_line "# Fleet runbook: 3 databases of pg-meta → pg-test"
+	assert_line "| \`crm\` | \`crm_v2\` | \`pub_pg_meta_crm\` | \`sub_pg_meta_crm\` | \`$BATS_TEST_TMPDIR/out/pg-meta.crm\` |"
+	assert_line "| \`Sales Data\` | \`Sales Data\` | \`pub_pg_meta_sales_data\` | \`sub_pg_meta_sales_data\` | \`$BATS_TEST_TMPDIR/out/pg-meta.Sales Data\` |"
+	assert_line "### All together (big bang)"
+	assert_line "### Side by side (parallel)"
+	assert_line "### Database by database (phased)"
+	assert_line "./fleet --jobs 3 cutover -y"
+	assert_line "./fleet --only meta cutover -y && ./fleet --only meta create-reverse -y"
+	refute_output --partial "{{"
+	# A name the shell would split is one word in the commands, as it is in prose.
+	sed -i 's/^databases: .*/databases: ["Sales Data", meta]/' f.yml
+	run -0 "$MIGKIT" render -q -o out2 f.yml
+	run -0 grep -F "./fleet --only 'Sales Data' cutover -y && ./fleet --only 'Sales Data' create-reverse -y" out2/pg-meta.fleet/README.md
+	run -0 grep -F "# check the application on Sales Data; then" out2/pg-meta.fleet/README.md
+}
+
+@test "re-rendering a fleet keeps each kit's data/ and log/; a kit of another context in the way stops it all" {
+	fleet_yml
+	run -0 "$MIGKIT" render -q -o out f.yml
+	echo keep >out/pg-meta.crm/log/journal
+	echo keep >out/pg-meta.fleet/log/journal
+	run -0 "$MIGKIT" render -q -o out f.yml
+	assert_equal "$(cat out/pg-meta.crm/log/journal)" keep
+	assert_equal "$(cat out/pg-meta.fleet/log/journal)" keep
+	# A one-database kit of another context where a fleet's kit goes.
+	rm -rf out/pg-meta.meta
+	sed -i 's/^src_db: meta/src_db: other/' m.yml
+	run -0 "$MIGKIT" render -q -o out/pg-meta.meta m.yml
+	rm -f out/pg-meta.crm/check-db
+	run -2 --separate-stderr "$MIGKIT" render -o out f.yml
+	[[ $stderr == *"holds the kit of context pg-meta.other, not pg-meta.meta"* ]] || fail "$stderr"
+	[ ! -e out/pg-meta.crm/check-db ]
+}

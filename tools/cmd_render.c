@@ -1,7 +1,8 @@
 /*
  * migkit render: reads migration.yml and writes the kit for one source
- * database.  Every file is rendered in memory first, so a template or value
- * error leaves the disk untouched.
+ * database (or, for a fleet, one kit per database and the fleet's
+ * directory: render_fleet.c).  Every file is rendered in memory first, so a
+ * template or value error leaves the disk untouched.
  */
 #include "config.h"
 
@@ -21,17 +22,12 @@
 #include "embedded.h"
 #include "config_file.h"
 #include "template.h"
+#include "render.h"
 
 /* Hooks a team edits: a re-render never overwrites a changed one. */
 static const char *const hook_scripts[] = {"disable-src", "re-routing", NULL};
 
 #define CONTEXT_MARKER "kit/CONTEXT"
-
-typedef struct rendered {
-	char *name; /* path inside the kit */
-	char *text;
-	mode_t mode;
-} rendered;
 
 static void
 render_help(void)
@@ -39,9 +35,16 @@ render_help(void)
 	printf("Usage: migkit render [OPTION]... CONFIG.yml\n\n"
 		   "Writes the migration kit for the source database CONFIG.yml describes:\n"
 		   "activate, the check-*, copy-*, create-*, drop-* scripts, the hooks\n"
-		   "disable-src and re-routing, the runbook README.md and the kit/ library.\n\n"
+		   "disable-src and re-routing, the runbook README.md and the kit/ library.\n"
+		   "With databases: (a list of SRC's databases, or all) it writes a fleet: one\n"
+		   "kit per database, in <context_dir>/<src_cls>.<database>, and the fleet's\n"
+		   "directory <context_dir>/<src_cls>.fleet (-o DIR: in DIR) with its runbook\n"
+		   "README.md and the script fleet, which runs a step in every kit, several at\n"
+		   "once, with one summary (fleet --help).\n"
+		   "databases: all asks SRC which databases there are.\n\n"
 		   "Options:\n"
-		   "  -o, --output DIR      write the kit to DIR (default: <context_dir>/<src_cls>.<src_db>)\n"
+		   "  -o, --output DIR      write the kit to DIR (default: <context_dir>/<src_cls>.<src_db>);\n"
+		   "                        a fleet's kits and fleet directory go into DIR (default: <context_dir>)\n"
 		   "  -f, --force           write into DIR even when it holds another kit or other files\n"
 		   "  -t, --templates DIR   take templates from DIR where it has them (overrides templates_dir)\n"
 		   "  -q, --quiet           print nothing but errors\n"
@@ -53,8 +56,8 @@ render_help(void)
 }
 
 /* "~/x" → "$HOME/x"; anything else as it is. */
-static char *
-expand_home(const char *path)
+char *
+render_expand_home(const char *path)
 {
 	const char *home = getenv("HOME");
 
@@ -64,8 +67,8 @@ expand_home(const char *path)
 }
 
 /* An absolute path for a directory that may not exist yet. */
-static char *
-absolute_path(const char *path)
+char *
+render_absolute_path(const char *path)
 {
 	char cwd[PATH_MAX];
 
@@ -93,8 +96,8 @@ self_path(void)
 }
 
 /* The text of path, cut after about max bytes; NULL when it cannot be opened. */
-static char *
-read_file(const char *path, size_t max)
+char *
+render_read_file(const char *path, size_t max)
 {
 	FILE *f = fopen(path, "rb");
 	strbuf sb;
@@ -110,8 +113,8 @@ read_file(const char *path, size_t max)
 	return sb_steal(&sb);
 }
 
-static tpl_vars *
-build_vars(const mk_config *cfg, const char *kit_dir)
+tpl_vars *
+render_vars(const mk_config *cfg, const char *kit_dir)
 {
 	tpl_vars *v = tpl_vars_new();
 	const key_def *k;
@@ -134,7 +137,8 @@ build_vars(const mk_config *cfg, const char *kit_dir)
 			tpl_set(v, k->name, cv->text ? cv->text : "");
 		}
 	}
-	s = xasprintf("%s.%s", config_get(cfg, "src_cls"), config_get(cfg, "src_db"));
+	s = xasprintf("%s.%s", config_get(cfg, "src_cls"),
+				  config_is_fleet(cfg) ? "fleet" : config_get(cfg, "src_db"));
 	tpl_set(v, "context", s);
 	free(s);
 	tpl_set(v, "dir_path", kit_dir);
@@ -151,6 +155,7 @@ build_vars(const mk_config *cfg, const char *kit_dir)
 	tpl_set(v, "migkit_bin", s);
 	free(s);
 	tpl_set(v, "version", PACKAGE_VERSION);
+	tpl_set(v, "fleet_dir", ""); /* a fleet's kit: the fleet's directory (render_fleet.c) */
 	return v;
 }
 
@@ -165,9 +170,9 @@ is_hook(const char *name)
 	return false;
 }
 
-/* Renders every embedded file (or its override in tdir) into out[]. */
-static bool
-render_all(const tpl_vars *vars, const char *tdir, rendered **out, int *nout)
+/* Renders every embedded file of a kit (or its override in tdir) into out[]. */
+bool
+render_kit_files(const tpl_vars *vars, const char *tdir, rendered **out, int *nout)
 {
 	const struct embedded_file *e;
 	int n = 0;
@@ -183,10 +188,14 @@ render_all(const tpl_vars *vars, const char *tdir, rendered **out, int *nout)
 		const char *source = e->data, *label = e->name;
 		rendered *r = &(*out)[*nout];
 
+		if (render_is_fleet_file(e->name))
+			continue; /* the fleet's own files: render_fleet.c */
+
 		/* A team's copy in its templates directory replaces a template, not the kit's library. */
 		if (tdir && !is_lib) {
 			path = xasprintf("%s/%s", tdir, base);
-			override = read_file(path, TPL_MAX_TEXT + 1); /* enough for tpl_render to refuse a longer one */
+			override =
+				render_read_file(path, TPL_MAX_TEXT + 1); /* enough for tpl_render to refuse a longer one */
 			if (override) {
 				source = override;
 				label = path;
@@ -225,8 +234,8 @@ make_dir(const char *path)
 }
 
 /* mkdir -p with mode 0700 for the parts it creates. */
-static bool
-make_dirs(const char *path)
+bool
+render_make_dirs(const char *path)
 {
 	char *p = xstrdup(path), *s;
 	bool ok = true;
@@ -245,8 +254,8 @@ make_dirs(const char *path)
 	return ok;
 }
 
-static bool
-write_file(const char *path, const char *text, mode_t mode)
+bool
+render_write_file(const char *path, const char *text, mode_t mode)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long) getpid());
 	FILE *f = fopen(tmp, "wb");
@@ -286,11 +295,11 @@ dir_is_empty(const char *path)
 }
 
 /* Refuses to write over another context's kit or a directory that is no kit. */
-static bool
-check_target(const char *kit_dir, const char *context, bool force)
+bool
+render_check_target(const char *kit_dir, const char *context, bool force)
 {
 	char *marker = xasprintf("%s/%s", kit_dir, CONTEXT_MARKER);
-	char *existing = read_file(marker, SIZE_MAX);
+	char *existing = render_read_file(marker, SIZE_MAX);
 	bool ok = true;
 
 	if (existing) {
@@ -315,14 +324,14 @@ check_target(const char *kit_dir, const char *context, bool force)
 	return ok;
 }
 
-static bool
-write_kit(const char *kit_dir, const char *context, rendered *files, int n, bool quiet)
+bool
+render_write_kit(const char *kit_dir, const char *context, rendered *files, int n, bool quiet)
 {
 	static const char *const subdirs[] = {"kit", "kit/sql", "data", "log", "sql", NULL};
 	const char *const *d;
 	int i;
 
-	if (!make_dirs(kit_dir))
+	if (!render_make_dirs(kit_dir))
 		return false;
 	chmod(kit_dir, 0700);
 	for (d = subdirs; *d; d++) {
@@ -335,18 +344,18 @@ write_kit(const char *kit_dir, const char *context, rendered *files, int n, bool
 	}
 	for (i = 0; i < n; i++) {
 		char *path = xasprintf("%s/%s", kit_dir, files[i].name);
-		char *old = is_hook(files[i].name) ? read_file(path, SIZE_MAX) : NULL;
+		char *old = is_hook(files[i].name) ? render_read_file(path, SIZE_MAX) : NULL;
 		bool ok;
 
 		if (old && strcmp(old, files[i].text) != 0) {
 			char *newpath = xasprintf("%s.new", path);
 
-			ok = write_file(newpath, files[i].text, files[i].mode);
+			ok = render_write_file(newpath, files[i].text, files[i].mode);
 			if (ok && !quiet)
 				printf("kept your %s; the freshly rendered one is %s.new\n", files[i].name, files[i].name);
 			free(newpath);
 		} else {
-			ok = write_file(path, files[i].text, files[i].mode);
+			ok = render_write_file(path, files[i].text, files[i].mode);
 		}
 		free(old);
 		free(path);
@@ -356,7 +365,7 @@ write_kit(const char *kit_dir, const char *context, rendered *files, int n, bool
 	{
 		char *marker = xasprintf("%s/%s", kit_dir, CONTEXT_MARKER);
 		char *text = xasprintf("%s\n", context);
-		bool ok = write_file(marker, text, 0600);
+		bool ok = render_write_file(marker, text, 0600);
 
 		free(text);
 		free(marker);
@@ -379,7 +388,7 @@ cmd_render(int argc, char **argv)
 	mk_config *cfg = NULL;
 	tpl_vars *vars = NULL;
 	rendered *files = NULL;
-	int nfiles = 0, c, i;
+	int nfiles = 0, c;
 	char *kit_dir = NULL, *expanded = NULL, *tdir = NULL, *context = NULL;
 	result_t result = RESULT_ERROR;
 
@@ -402,33 +411,40 @@ cmd_render(int argc, char **argv)
 	if (cfg == NULL)
 		goto done;
 
-	context = xasprintf("%s.%s", config_get(cfg, "src_cls"), config_get(cfg, "src_db"));
-	if (output)
-		expanded = expand_home(output);
-	else {
-		char *base = expand_home(config_get(cfg, "context_dir"));
-
-		expanded = xasprintf("%s/%s", base, context);
-		free(base);
-	}
-	kit_dir = absolute_path(expanded);
-	if (kit_dir == NULL)
-		goto done;
 	if (tdir_opt)
-		tdir = expand_home(tdir_opt);
+		tdir = render_expand_home(tdir_opt);
 	else if (config_get(cfg, "templates_dir"))
-		tdir = expand_home(config_get(cfg, "templates_dir"));
+		tdir = render_expand_home(config_get(cfg, "templates_dir"));
 	if (tdir && access(tdir, R_OK | X_OK) != 0) {
 		log_error("cannot read the templates directory %s: %s", tdir, strerror(errno));
 		goto done;
 	}
+	if (config_is_fleet(cfg)) {
+		render_options opts = {output, tdir, force, quiet};
 
-	vars = build_vars(cfg, kit_dir);
-	if (!render_all(vars, tdir, &files, &nfiles))
+		result = render_fleet(cfg, &opts);
 		goto done;
-	if (!check_target(kit_dir, context, force))
+	}
+
+	context = xasprintf("%s.%s", config_get(cfg, "src_cls"), config_get(cfg, "src_db"));
+	if (output)
+		expanded = render_expand_home(output);
+	else {
+		char *base = render_expand_home(config_get(cfg, "context_dir"));
+
+		expanded = xasprintf("%s/%s", base, context);
+		free(base);
+	}
+	kit_dir = render_absolute_path(expanded);
+	if (kit_dir == NULL)
 		goto done;
-	if (!write_kit(kit_dir, context, files, nfiles, quiet))
+
+	vars = render_vars(cfg, kit_dir);
+	if (!render_kit_files(vars, tdir, &files, &nfiles))
+		goto done;
+	if (!render_check_target(kit_dir, context, force))
+		goto done;
+	if (!render_write_kit(kit_dir, context, files, nfiles, quiet))
 		goto done;
 	if (!quiet) {
 		strbuf next;
@@ -445,11 +461,7 @@ cmd_render(int argc, char **argv)
 	result = RESULT_OK;
 
 done:
-	for (i = 0; i < nfiles; i++) {
-		free(files[i].name);
-		free(files[i].text);
-	}
-	free(files);
+	render_free_files(files, nfiles);
 	tpl_vars_free(vars);
 	config_free(cfg);
 	free(kit_dir);
@@ -457,4 +469,16 @@ done:
 	free(tdir);
 	free(context);
 	return result;
+}
+
+void
+render_free_files(rendered *files, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		free(files[i].name);
+		free(files[i].text);
+	}
+	free(files);
 }
