@@ -289,7 +289,7 @@ fleet_config() {
 @test "databases: a kit per database, each with its own derived names, and a DST name where one is mapped" {
 	fleet_config f.yml "src_port: 6432" "databases:" "  - meta" "  - crm: crm_v2" "  - 'Sales Data'"
 	run -0 "$MIGKIT" render -o out f.yml
-	assert_line "rendered the kit for pg-meta.crm in $BATS_TEST_TMPDIR/out/pg-meta.crm (50 files)"
+	assert_line --regexp "^rendered the kit for pg-meta\.crm in $BATS_TEST_TMPDIR/out/pg-meta\.crm \([0-9]+ files\)$"
 	assert_line "rendered the fleet of 3 databases of pg-meta in $BATS_TEST_TMPDIR/out/pg-meta.fleet"
 	run -0 grep -hE '^export (SRCPG|DSTPG|SUBCONN|PUBNAME|SUBNAME|MIGRATION_CONTEXT)=' out/pg-meta.crm/activate
 	assert_output "export MIGRATION_CONTEXT=pg-meta.crm
