@@ -2,7 +2,8 @@
  * Unit tests of migkit's pure functions: quoting and escaping, number and
  * duration parsing and formatting, the template engine, the row-hash
  * expression of diff --checksum, the kit's SQL files and their version
- * variants, and the cases of progress's verdict.  No server is needed.
+ * variants, the cases of progress's verdict, the JSON reader and the
+ * reading of times.  No server is needed.
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 
 #include "config_file.h"
 #include "diff_hash.h"
+#include "json_read.h"
 #include "output.h"
 #include "progress.h"
 #include "quote.h"
@@ -442,6 +444,123 @@ test_config(void)
 	OK(n > 20, "the key table lists every key");
 }
 
+/* html_quote of s (static buffer). */
+static const char *
+html(const char *s)
+{
+	return quoted(html_quote, s);
+}
+
+static const char *
+unquoted(const char *word)
+{
+	static char out[256];
+	char *v = shell_unquote(word);
+
+	snprintf(out, sizeof(out), "%s", v ? v : "(refused)");
+	free(v);
+	return out;
+}
+
+static void
+test_html_and_unquote(void)
+{
+	IS(html("<script>alert(1)</script>"), "&lt;script&gt;alert(1)&lt;/script&gt;",
+	   "html_quote makes a tag text");
+	IS(html("a & b \"c\" 'd'"), "a &amp; b &quot;c&quot; &#39;d&#39;",
+	   "html_quote escapes & and both quotes");
+	IS(html("caf\xC3\xA9 \xE2\x86\x92"), "caf\xC3\xA9 \xE2\x86\x92", "html_quote keeps valid UTF-8");
+	IS(html("x\xFFy"), "x\\xFFy", "html_quote shows a byte that is not UTF-8 as \\xNN");
+	IS(html("a\x1b[31mb"), "a\\x1B[31mb", "html_quote shows a control character as \\xNN");
+	IS(html("line\nnext\tcol"), "line\nnext\tcol", "html_quote keeps newline and tab");
+	IS(html("\xC2\x85"), "\\xC2\\x85", "html_quote shows a C1 control as \\xNN");
+	IS(html(""), "", "html_quote of nothing is nothing");
+
+	IS(unquoted("pg-meta.meta"), "pg-meta.meta", "shell_unquote reads a bare word");
+	IS(unquoted("'a b'"), "a b", "shell_unquote reads a quoted word");
+	IS(unquoted("'it'\\''s'"), "it's", "shell_unquote reads shell_quote's form of a quote");
+	IS(unquoted("''"), "", "shell_unquote reads the empty word");
+	IS(unquoted(shell("x'; rm -rf / #")), "x'; rm -rf / #", "shell_unquote undoes shell_quote");
+	IS(unquoted("$HOME"), "(refused)", "shell_unquote refuses an expansion");
+	IS(unquoted("'open"), "(refused)", "shell_unquote refuses an open quote");
+	IS(unquoted("a b"), "(refused)", "shell_unquote refuses two words");
+}
+
+static void
+test_timestamps(void)
+{
+	double t = 0;
+
+	OK(parse_timestamp("1970-01-01T00:00:00Z", &t) && t == 0, "parse_timestamp reads the epoch");
+	OK(parse_timestamp("2024-05-01T10:00:00.250Z", &t) && fabs(t - 1714557600.25) < 1e-6,
+	   "parse_timestamp reads milliseconds");
+	OK(parse_timestamp("2024-05-01 12:00:00.5+02", &t) && fabs(t - 1714557600.5) < 1e-6,
+	   "parse_timestamp reads PostgreSQL's form with an offset");
+	OK(parse_timestamp("2024-05-01T05:30:00-04:30", &t) && t == 1714557600, "parse_timestamp reads -HH:MM");
+	OK(!parse_timestamp("2024-05-01T10:00:00", &t), "parse_timestamp wants a zone");
+	OK(!parse_timestamp("2024-13-01T10:00:00Z", &t) && !parse_timestamp("2024-05-01T10:00Z", &t) &&
+		   !parse_timestamp("yesterday", &t) && !parse_timestamp("2024-05-01T10:00:00Zjunk", &t),
+	   "parse_timestamp refuses junk");
+}
+
+static jv *
+parse(const char *text, jv_error *err)
+{
+	return jv_parse(text, strlen(text), err);
+}
+
+static void
+test_json_read(void)
+{
+	jv_error err;
+	jv *v;
+	double d = 0;
+	bool b = false;
+
+	v = parse(
+		" {\"a\": [1, -2.5e1, true, null, \"x\\n\\u00e9\\ud83d\\ude00\"], \"b\": {\"c\": \"d\"}, \"a2\": {}}\n",
+		&err);
+	OK(v && v->type == JV_OBJECT && v->n == 3, "jv_parse reads an object");
+	OK(jv_count(jv_get(v, "a")) == 5, "jv_parse reads an array");
+	OK(jv_num(jv_item(jv_get(v, "a"), 1), &d) && d == -25, "jv_parse reads a number with an exponent");
+	IS(jv_item(jv_get(v, "a"), 1) ? jv_item(jv_get(v, "a"), 1)->text : NULL, "-2.5e1",
+	   "a number keeps its text");
+	OK(jv_bool(jv_item(jv_get(v, "a"), 2), &b) && b, "jv_parse reads true");
+	OK(jv_is(jv_item(jv_get(v, "a"), 3), JV_NULL), "jv_parse reads null");
+	IS(jv_str(jv_item(jv_get(v, "a"), 4)), "x\n\xC3\xA9\xF0\x9F\x98\x80",
+	   "\\u escapes and surrogate pairs as UTF-8");
+	IS(jv_get_str(v, "b.c"), "d", "jv_path follows a dotted path");
+	OK(jv_get(v, "missing") == NULL && jv_get_str(v, "b.x") == NULL && jv_get_num(v, "b.c", 7) == 7,
+	   "a missing member, or one of another type, is NULL or the default");
+	jv_free(v);
+
+	v = parse("{\"k\": 1, \"k\": 2}", &err);
+	OK(v && jv_get_num(v, "k", 0) == 2, "the last of two members of one name counts");
+	jv_free(v);
+	v = parse("\"\\ud800x\"", &err);
+	IS(jv_str(v), "\xEF\xBF\xBDx", "a lone surrogate becomes U+FFFD");
+	jv_free(v);
+
+	OK(parse("{\"a\": 1,}", &err) == NULL && err.line == 1 && err.column == 9,
+	   "a trailing comma is refused, with its column");
+	OK(parse("{\n  \"a\": tru\n}", &err) == NULL && err.line == 2, "a bad literal is refused, with its line");
+	OK(parse("[1] [2]", &err) == NULL && strstr(err.message, "after the value") != NULL,
+	   "text after the value is refused");
+	OK(parse("\"a\tb\"", &err) == NULL, "a raw control character in a string is refused");
+	OK(parse("01", &err) == NULL && parse("1.", &err) == NULL && parse("-", &err) == NULL,
+	   "numbers JSON does not allow are refused");
+	OK(parse("", &err) == NULL && parse("{\"a\"}", &err) == NULL && parse("\"open", &err) == NULL,
+	   "an empty or cut text is refused");
+	{
+		char deep[200];
+
+		memset(deep, '[', 100);
+		memset(deep + 100, ']', 100);
+		OK(jv_parse(deep, sizeof(deep), &err) == NULL && strstr(err.message, "deeper") != NULL,
+		   "nesting deeper than the limit is refused");
+	}
+}
+
 int
 main(void)
 {
@@ -452,5 +571,8 @@ main(void)
 	test_sql_files();
 	test_verdict();
 	test_config();
+	test_html_and_unquote();
+	test_timestamps();
+	test_json_read();
 	return tap_done();
 }
