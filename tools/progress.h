@@ -55,6 +55,7 @@ typedef struct progress_options {
 	double timeout;         /* seconds; 0: none */
 	long long max_lag;      /* bytes */
 	double max_lag_seconds; /* seconds; 0: no limit */
+	const char *samples;    /* --samples FILE: each refresh appended there; NULL: none */
 } progress_options;
 
 typedef struct table_row {
@@ -142,5 +143,11 @@ void progress_print(const snapshot *s, const progress_options *o);
 void progress_print_json(FILE *out, const snapshot *s, const progress_options *o);
 void progress_frame(const snapshot *s, const progress_options *o);
 void progress_summary_line(char *buf, size_t size, const snapshot *s);
+
+/*
+ * progress_samples.c: appends the refresh to path as one JSON line, run
+ * naming the migkit progress it is part of; false (warned) when it cannot.
+ */
+bool progress_append_sample(const char *path, const char *run, const snapshot *s, const progress_options *o);
 
 #endif
