@@ -38,8 +38,9 @@ render_help(void)
 {
 	printf("Usage: migkit render [OPTION]... CONFIG.yml\n\n"
 		   "Writes the migration kit for the source database CONFIG.yml describes:\n"
-		   "activate, the check-*, copy-*, create-*, drop-* scripts, the hooks\n"
-		   "disable-src and re-routing, the runbook README.md and the kit/ library.\n\n"
+		   "activate, the check-*, copy-*, create-*, drop-* scripts, cutover, rollback,\n"
+		   "report, the hooks disable-src and re-routing, the runbook README.md and the\n"
+		   "kit/ library.\n\n"
 		   "Options:\n"
 		   "  -o, --output DIR      write the kit to DIR (default: <context_dir>/<src_cls>.<src_db>)\n"
 		   "  -f, --force           write into DIR even when it holds another kit or other files\n"

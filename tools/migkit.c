@@ -22,6 +22,7 @@ static const command commands[] = {
 	{"seq", "copy sequence values from SRC to DST (copy-seq)", cmd_seq},
 	{"diff", "compare tables and sequences on SRC and DST (copy-diff)", cmd_diff},
 	{"progress", "show replication progress, ETA and lag (copy-progress)", cmd_progress},
+	{"report", "write the migration's report, HTML and JSON, from the kit's records (report)", cmd_report},
 	{NULL, NULL, NULL},
 };
 

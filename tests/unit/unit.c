@@ -2,8 +2,8 @@
  * Unit tests of migkit's pure functions: quoting and escaping, number and
  * duration parsing and formatting, the template engine, the row-hash
  * expression of diff --checksum, the kit's SQL files and their version
- * variants, the cases of progress's verdict, the JSON reader and the
- * reading of times.  No server is needed.
+ * variants, the cases of progress's verdict, the JSON reader, and the
+ * pieces of report (times, the chart's reduction).  No server is needed.
  */
 #include "config.h"
 
@@ -19,6 +19,7 @@
 #include "output.h"
 #include "progress.h"
 #include "quote.h"
+#include "report.h"
 #include "sql.h"
 #include "tap.h"
 #include "template.h"
@@ -490,6 +491,7 @@ static void
 test_timestamps(void)
 {
 	double t = 0;
+	char buf[40];
 
 	OK(parse_timestamp("1970-01-01T00:00:00Z", &t) && t == 0, "parse_timestamp reads the epoch");
 	OK(parse_timestamp("2024-05-01T10:00:00.250Z", &t) && fabs(t - 1714557600.25) < 1e-6,
@@ -501,6 +503,9 @@ test_timestamps(void)
 	OK(!parse_timestamp("2024-13-01T10:00:00Z", &t) && !parse_timestamp("2024-05-01T10:00Z", &t) &&
 		   !parse_timestamp("yesterday", &t) && !parse_timestamp("2024-05-01T10:00:00Zjunk", &t),
 	   "parse_timestamp refuses junk");
+	IS(report_time(1714557600, buf, sizeof(buf)), "2024-05-01T10:00:00Z", "report_time: whole seconds");
+	IS(report_time(1714557600.25, buf, sizeof(buf)), "2024-05-01T10:00:00.250Z", "report_time: milliseconds");
+	IS(report_time(NAN, buf, sizeof(buf)), "-", "report_time: unknown");
 }
 
 static jv *
@@ -561,6 +566,30 @@ test_json_read(void)
 	}
 }
 
+static void
+test_chart_reduce(void)
+{
+	chart_point p[1000];
+	int i, n, peak = 0;
+
+	for (i = 0; i < 1000; i++) {
+		p[i].t = i;
+		p[i].v = i == 555 ? 1e9 : i % 7;
+		p[i].run = 0;
+	}
+	n = chart_reduce(p, 1000, 100);
+	OK(n <= 100 && n >= 50, "chart_reduce keeps at most the points asked for");
+	for (i = 0; i < n; i++) {
+		if (p[i].v == 1e9)
+			peak++;
+		if (i > 0 && p[i].t < p[i - 1].t)
+			break;
+	}
+	OK(i == n, "chart_reduce keeps the points in time order");
+	OK(peak == 1, "chart_reduce keeps the highest point");
+	OK(chart_reduce(p, 10, 100) == 10, "chart_reduce leaves a short series as it is");
+}
+
 int
 main(void)
 {
@@ -574,5 +603,6 @@ main(void)
 	test_html_and_unquote();
 	test_timestamps();
 	test_json_read();
+	test_chart_reduce();
 	return tap_done();
 }
