@@ -1,10 +1,11 @@
 #!/usr/bin/env bats
 # report against a real migration: a small flow on two clusters (checks
 # with a blocker fixed, create-pub, create-sub, copy-progress --wait and
-# --watch, a copy-diff that finds a row and one that finds none, cutover
-# with the demo's re-routing hook), then the report's page and JSON: the
-# timeline, the checks, the lag chart, the verdicts, the switch, the
-# escaping of a hostile table name, and the page in headless Chromium.
+# --watch, with the heartbeat on, a copy-diff that finds a row and one that
+# finds none, cutover with the demo's re-routing hook), then the report's
+# page and JSON: the timeline, the checks, the lag charts, the verdicts,
+# the switch, the escaping of a hostile table name, and the page in
+# headless Chromium, on screen and printed.
 # The last tests need no server: records written by hand, for the verdict's
 # cases and the refusal of an unreadable record.
 
@@ -45,7 +46,7 @@ insert into public.items (name) select 'item ' || g from generate_series(1, 2000
 insert into public."<script>alert(1)</script>" select g, 'v' || g from generate_series(1, 10) g;
 insert into public.nokey select g, 'b' from generate_series(1, 5) g;
 SQL
-	write_config "$KITS/app.yml" SRC app DST app "app_roles: [app_user]" "seq_shift: 100"
+	write_config "$KITS/app.yml" SRC app DST app "app_roles: [app_user]" "seq_shift: 100" "heartbeat: true"
 	"$MIGKIT" render -q -t "$MIGKIT_SRCDIR/examples/demo/templates" -o "$KIT" "$KITS/app.yml"
 	grep -E '^export SRCPG=' "$KIT/activate" | sed 's/^export SRCPG=//' >"$KIT/data/app-target"
 
@@ -101,6 +102,18 @@ fresh_kit() {
 chromium_run() {
 	HOME=$BATS_TEST_TMPDIR chromium --headless --disable-gpu --no-sandbox --enable-logging=stderr --v=0 \
 		--user-data-dir="$BATS_TEST_TMPDIR/profile" --no-first-run --window-size=1100,3000 "$@"
+}
+
+# chromium_dom PAGE: the DOM Chromium built from PAGE in $output, and in
+# $console what its console said (errors, refusals of the page's CSP).
+chromium_dom() {
+	run -0 --separate-stderr chromium_run --dump-dom "file://$1"
+	console=$(grep -E ':CONSOLE|Refused to' <<<"$stderr" || true)
+}
+
+need_chromium() {
+	command -v chromium >/dev/null ||
+		skip "chromium is not installed and could not be: ./bootstrap installs it (apt-get install chromium)"
 }
 
 @test "the flow ran: a blocker found and fixed, two copy-diffs, cutover done, report exit 0" {
@@ -184,6 +197,14 @@ chromium_run() {
 	[ "$points" -ge 6 ] || fail "the lag line has $points points"
 	run -0 grep -c '<circle class="dot"' "$KIT/data/report.html"
 	run -0 grep -F '>create-sub</text>' "$KIT/data/report.html"
+	# The heartbeat's seconds: a chart of their own, and said to be the heartbeat's.
+	run -0 jq -r '[.[] | select(.lag.seconds_source == "heartbeat" and (.lag.seconds | type) == "number")] | length' \
+		-s "$KIT/data/progress.jsonl"
+	[ "$output" -ge 1 ] || fail "no sample has the heartbeat's seconds"
+	run -0 jq -r '.lag | "\(.max_seconds | type) \(.last.seconds_source)"' "$KIT/data/report.json"
+	assert_output "number heartbeat"
+	run -0 grep -F '<svg class="chart" id="lag-seconds-chart"' "$KIT/data/report.html"
+	run -0 grep -F 'Lag in seconds: from the heartbeat table, end to end.' "$KIT/data/report.html"
 }
 
 @test "the verdicts: both copy-diff runs, the row the first one named, and the sequences cutover set" {
@@ -228,13 +249,21 @@ chromium_run() {
 	assert_output true
 }
 
+@test "the browser test sees a console error: a page that logs one, a page its CSP keeps from loading" {
+	need_chromium
+	printf '<!doctype html><title>t</title><p>x</p><script>console.error("broken " + 42)</script>\n' >bad.html
+	chromium_dom "$PWD/bad.html"
+	[[ $console == *'"broken 42"'* ]] || fail "the console error was not seen: $stderr"
+	sed -n 's|.*\(<meta http-equiv="Content-Security-Policy"[^>]*>\).*|<!doctype html><head>\1</head><img alt="" src="http://127.0.0.1:9/x.png">|p' \
+		"$KIT/data/report.html" >csp.html
+	chromium_dom "$PWD/csp.html"
+	[[ $console == *"Content Security Policy"* ]] || fail "the refusal of the image was not seen: $stderr"
+}
+
 @test "headless Chromium shows the page with no console error; its DOM has the chart and the tables; a screenshot" {
-	command -v chromium >/dev/null ||
-		skip "chromium is not installed and could not be: ./bootstrap installs it (apt-get install chromium)"
-	run -0 --separate-stderr chromium_run --dump-dom "file://$KIT/data/report.html"
-	printf '%s\n' "$stderr" >"$BATS_TEST_TMPDIR/chromium.err"
-	[[ $stderr != *":CONSOLE"* ]] || fail "console messages: $(grep -F ':CONSOLE' "$BATS_TEST_TMPDIR/chromium.err")"
-	[[ $stderr != *"Refused to"* ]] || fail "$(grep -F 'Refused to' "$BATS_TEST_TMPDIR/chromium.err")"
+	need_chromium
+	chromium_dom "$KIT/data/report.html"
+	[ -z "$console" ] || fail "console messages: $console"
 	[[ $output == *'<svg class="chart" id="lag-bytes-chart"'*'<path class="line" d="M'* ]] || fail "no chart in the DOM"
 	[[ $output == *'<table id="timeline-table">'*'<tbody>'*'<tr class="step">'* ]] || fail "no timeline table in the DOM"
 	[[ $output == *'<table id="diffs">'* ]] || fail "no verdicts table in the DOM"
@@ -246,6 +275,13 @@ chromium_run() {
 	run -0 bash -c 'head -c 8 "$1" | od -An -tx1 | tr -d " \n"' _ "$BATS_TEST_TMPDIR/report.png"
 	assert_output 89504e470d0a1a0a
 	[ "$(stat -c %s "$BATS_TEST_TMPDIR/report.png")" -gt 20000 ]
+	# Printed: the print style, and a PDF of more than one page.
+	run -0 grep -F '@media print{' "$KIT/data/report.html"
+	run -0 chromium_run --no-pdf-header-footer --print-to-pdf="$BATS_TEST_TMPDIR/report.pdf" "file://$KIT/data/report.html"
+	run -0 head -c 5 "$BATS_TEST_TMPDIR/report.pdf"
+	assert_output '%PDF-'
+	run -0 grep -ac '/Type /Page$' "$BATS_TEST_TMPDIR/report.pdf"
+	[ "$output" -ge 2 ] || fail "the printed report has $output page(s)"
 }
 
 @test "report --note keeps the operator's note, and the page shows it as text" {
