@@ -322,6 +322,11 @@ need_chromium() {
 	[[ $stderr == *"$kit/data/progress.jsonl:2:10: not a value: the line is not the record the kit writes; fix or remove it"* ]] ||
 		fail "$stderr"
 	[ ! -e "$kit/data/report.html" ]
+	# The kit's report says it the same way, on one line.
+	run -2 --separate-stderr "$kit/report"
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ $stderr == "migkit report: error: $kit/data/progress.jsonl:2:10: "* ]] || fail "$stderr"
+	assert_output ""
 	# A last line without its newline is being written.
 	printf '{"time":"2024-05-01T10:00:00Z","lag":{"bytes":1}}\n{"time":"2024-05-01T10:00:0' >"$kit/data/progress.jsonl"
 	run -1 "$MIGKIT" report --json "$kit"
