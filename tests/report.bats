@@ -391,6 +391,9 @@ cutover compared nothing before re-routing (--verify none)"
 		>"$KIT2/data/rollback.json"
 	run -1 "$MIGKIT" report --json "$KIT2"
 	assert_equal "$(jq -r .verdict.status <<<"$output")" rolled-back
+	assert_equal "$(jq -r '.switch.rollback.status' <<<"$output")" done
+	run -0 grep -F '<p class="headline">Rolled back: the application is on SRC again</p>' "$KIT2/data/report.html"
+	run -1 grep -F 'Not used: no data/rollback.json' "$KIT2/data/report.html"
 }
 
 @test "copy-seq keeps each copy in data/seq-TIME.json, and the report lists it with cutover's" {
