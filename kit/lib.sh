@@ -37,6 +37,7 @@ MK_TABLES_SQL="select r.oid, r.qualified, r.schema_name, r.name, r.partitioned
  where r.in_migration"
 # shellcheck disable=SC2034
 MK_SUB_SQL=$(<"$MK_KIT/kit/sql/subscription.sql")
+MK_PARTITION_TREE_SQL=$(<"$MK_KIT/kit/sql/partition-tree.sql")
 MK_TABLE_VARS=()
 
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
@@ -300,9 +301,21 @@ mk_distinct_sides() {
 # mk_run_sql SIDE [psql options...]: psql the one safe way; SQL on stdin or -c/-f.
 # A failure has already been reported by psql with the server's message.
 mk_run_sql() {
-	local side=$1
+	local side=$1 arg input=(-f -)
 	shift
-	psql -X -w -v ON_ERROR_STOP=1 -q -d "$(mk_side_conn "$side")" "$@" ||
+	# JIT is off in the kit's sessions: the catalog queries' row estimates
+	# at thousands of tables cost seconds of compiling for milliseconds of
+	# work.  A session option would be refused by a pooler, so it is the
+	# first command, before the caller's (-c, -f, or the script on stdin).
+	for arg in "$@"; do
+		case $arg in
+		-c* | -f* | --command* | --file*)
+			input=()
+			break
+			;;
+		esac
+	done
+	psql -X -w -v ON_ERROR_STOP=1 -q -d "$(mk_side_conn "$side")" -c 'set jit = off' "${input[@]}" "$@" ||
 		mk_die "stopped: the SQL on $side failed (see the message above)"
 }
 
@@ -313,15 +326,38 @@ mk_query() {
 	mk_run_sql "$side" -At "$@"
 }
 
+# mk_load_major SIDE: sets MK_MAJOR_SIDE to the major version of SIDE's
+# server (once).
+mk_load_major() {
+	local var="MK_MAJOR_$1"
+	[ -n "${!var:-}" ] ||
+		printf -v "$var" '%s' "$(mk_query "$1" -c "select pg_catalog.current_setting('server_version_num')::int / 10000")"
+}
+
+# mk_psql_set_from_file VAR FILE: the psql line that sets the variable VAR
+# to FILE's content, for a value too long for the command line (-v VAR=...
+# is one argument, at most 128 KiB); the query then reads :'VAR'.
+mk_psql_set_from_file() {
+	# The backquotes are psql's: it runs cat when it reads the line.
+	# shellcheck disable=SC2016
+	printf '\\set %s `cat %q`\n' "$1" "$2"
+}
+
+# mk_materialized SIDE: "materialized " where SIDE's server knows the word
+# (12 and later; before, every CTE is materialized anyway): a CTE the
+# planner must compute once, not per row of the query around it.
+mk_materialized() {
+	local var="MK_MAJOR_$1"
+	mk_load_major "$1"
+	[ "${!var}" -lt 12 ] || printf 'materialized '
+}
+
 # mk_sql_file NAME SIDE: the path of kit/sql/NAME.sql for SIDE's server:
 # the variant NAME-pgNN.sql with the smallest NN at least its major when
 # there is one (as the C helpers choose), else NAME.sql.
 mk_sql_file() {
 	local name=$1 side=$2 var="MK_MAJOR_$2" major f nn best='' bestnn=''
-	if [ -z "${!var:-}" ]; then
-		major=$(mk_query "$side" -c "select pg_catalog.current_setting('server_version_num')::int / 10000")
-		printf -v "$var" '%s' "$major"
-	fi
+	mk_load_major "$side"
 	major=${!var}
 	for f in "$MK_KIT/kit/sql/$name"-pg*.sql; do
 		[ -e "$f" ] || continue
@@ -349,8 +385,8 @@ mk_section() {
 	fi
 	if [ "$MK_JSON" = 0 ]; then
 		mk_heading "$title"
-		printf '%s\n' "$sql" | mk_run_sql "$side" -P footer=off -P null='-' "$@"
-		printf 'select case count(*) when 1 then %s else format(%s, count(*)) end from (\n%s\n) t\n' "'(1 row)'" "'(%s rows)'" "$sql" | mk_query "$side" "$@"
+		# psql's own footer gives the number of rows: the query runs once.
+		printf '%s\n' "$sql" | mk_run_sql "$side" -P null='-' "$@" | sed '${/^$/d}'
 	fi
 }
 
@@ -507,6 +543,34 @@ SQL
 mk_fence_record() {
 	mk_query "$1" -v todo="$2" -v context="$MIGRATION_CONTEXT" \
 		-v admin="$MIGKIT_ADMIN_USER" -v repl="$MIGKIT_REPL_USER" -f "$MK_KIT/kit/sql/fence-record.sql"
+}
+
+# mk_partition_tree EXPR: the query of kit/sql/partition-tree.sql for the
+# table whose oid EXPR gives (a column of the query it goes into).
+mk_partition_tree() {
+	printf '%s' "${MK_PARTITION_TREE_SQL//:\'root\'/$1}"
+}
+
+# mk_create_publication_sql "SIDES" TABLES: the query giving the statement
+# that creates a publication (psql variables pub, all_tables) of the
+# relations TABLES (a query with columns oid and qualified)
+# (kit/sql/create-publication.sql), in the variant for the oldest server of
+# SIDES ("SRC", or "SRC DST" for the way back): publisher and subscriber
+# must both handle it (a subscriber before 13 cannot apply into a
+# partitioned root).
+mk_create_publication_sql() {
+	local side file major var oldest='' best=''
+	for side in $1; do
+		mk_load_major "$side"
+		var=MK_MAJOR_$side
+		file=$(mk_sql_file create-publication "$side")
+		major=${!var}
+		if [ -z "$oldest" ] || [ "$major" -lt "$oldest" ]; then
+			oldest=$major
+			best=$file
+		fi
+	done
+	printf 'with migration_tables as (%s)\n%s' "$2" "$(<"$best")"
 }
 
 # mk_json_field JSON FILTER: a field of a helper's --json document (jq).

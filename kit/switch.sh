@@ -228,7 +228,10 @@ sw_check_streaming() {
 sw_check_writable() {
 	local from=$1 to=$2 roles=$3 fenced='[]' held problems
 	[ -z "${4:-}" ] || [ ! -f "$4" ] || fenced=$(<"$4")
-	held=$(mk_query "$from" -v roles="$roles" "${MK_TABLE_VARS[@]}" <<SQL
+	# What the roles hold grows with the schema: it goes to TO through a
+	# file, not on psql's command line.
+	held=$(mktemp "$MK_KIT/log/held.XXXXXX")
+	mk_query "$from" -v roles="$roles" "${MK_TABLE_VARS[@]}" >"$held" <<SQL
 with t as ($MK_TABLES_SQL),
      r as (select x.name from jsonb_array_elements_text(:'roles'::jsonb) as x(name)
             where exists (select 1 from pg_catalog.pg_roles where rolname = x.name)),
@@ -250,8 +253,9 @@ select coalesce(json_agg(json_build_object('role', r.name, 'kind', obj.kind, 'na
        else pg_catalog.has_sequence_privilege(r.name, obj.name, p.priv)
        end
 SQL
-)
-	problems=$(mk_query "$to" -v roles="$roles" -v held="$held" -v fenced="$fenced" <<'SQL'
+	problems=$({
+		mk_psql_set_from_file held "$held"
+		cat <<'SQL'
 with r as (select x.name, p.oid, p.rolcanlogin
              from jsonb_array_elements_text(:'roles'::jsonb) as x(name)
              left join pg_catalog.pg_roles p on p.rolname = x.name),
@@ -299,7 +303,8 @@ select msg from (
     from missing m
 ) p order by k, o
 SQL
-)
+	} | mk_query "$to" -v roles="$roles" -v fenced="$fenced")
+	rm -f "$held"
 	if [ -z "$problems" ]; then
 		mk_good "$to takes the application's writes: $(mk_query "$to" -v roles="$roles" <<<"select string_agg(x, ', ') from jsonb_array_elements_text(:'roles'::jsonb) x") hold there what they hold on $from"
 		return 0

@@ -36,11 +36,6 @@ static const char setup_sql[] = "select pg_catalog.set_config('datestyle', 'ISO,
 static bool
 session_setup(PGconn *conn, const char *side)
 {
-	if (PQserverVersion(conn) < 120000) {
-		log_error("%s runs PostgreSQL %d.%d: migkit diff needs 12 or later", side,
-				  PQserverVersion(conn) / 10000, PQserverVersion(conn) / 100 % 100);
-		return false;
-	}
 	return pg_exec(conn, side, setup_sql, 0, NULL);
 }
 

@@ -316,6 +316,20 @@ connect_timeout_of(PGconn *conn)
 	return secs > 0 ? (double) secs : 30.0;
 }
 
+/* A walsender's connection (replication=...): it runs no planner, and takes no extended protocol. */
+static bool
+is_replication(PGconn *conn)
+{
+	PQconninfoOption *opts = PQconninfo(conn), *o;
+	bool replication = false;
+
+	for (o = opts; o && o->keyword; o++)
+		if (strcmp(o->keyword, "replication") == 0 && o->val && *o->val)
+			replication = true;
+	PQconninfoFree(opts);
+	return replication;
+}
+
 bool
 pg_connect_wait(const char *side, PGconn *conn)
 {
@@ -327,8 +341,18 @@ pg_connect_wait(const char *side, PGconn *conn)
 		pg_pollitem item = {conn, st == PGRES_POLLING_WRITING, false};
 		int n;
 
-		if (st == PGRES_POLLING_OK)
-			return true;
+		if (st == PGRES_POLLING_OK) {
+			/*
+			 * Every SQL of migkit holds from PG_OLDEST on.  JIT is off: the
+			 * catalog queries' row estimates at thousands of tables cost
+			 * seconds of compiling for milliseconds of work.
+			 */
+			if (PQserverVersion(conn) >= PG_OLDEST)
+				return is_replication(conn) || pg_exec(conn, side, "set jit = off", 0, NULL);
+			log_error("%s runs PostgreSQL %s: migkit works with %d and later", side,
+					  PQparameterStatus(conn, "server_version"), PG_OLDEST / 10000);
+			return false;
+		}
 		if (st == PGRES_POLLING_FAILED || PQsocket(conn) < 0)
 			break;
 		if (now_seconds() >= deadline) {

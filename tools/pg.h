@@ -11,6 +11,9 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 
+/* The oldest server migkit works with (server_version_num); older ones are refused on connecting. */
+#define PG_OLDEST 110000
+
 /*
  * The conninfo for a side: the option's value when given, else the
  * environment variable activate exports (SRCPG, DSTPG).  Logs and returns
@@ -21,7 +24,7 @@ const char *pg_conninfo(const char *side, const char *option_value);
 /*
  * Connects; on failure logs "cannot connect to SIDE: reason" and returns
  * NULL.  Waits at most connect_timeout (else 30 s), and gives up at once
- * when interrupted.
+ * when interrupted.  A server older than PG_OLDEST is refused.
  */
 PGconn *pg_connect(const char *side, const char *conninfo);
 

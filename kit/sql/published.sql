@@ -2,12 +2,15 @@
 -- table it belongs to (kit/sql/relations.sql): a partition by its root.  A
 -- publication without publish_via_partition_root (the only kind before
 -- PostgreSQL 13) lists the leaves of a partitioned table.
+-- pg_get_publication_tables, not the view pg_publication_tables: the
+-- planner joins the view's rows to pg_class once per schema, quadratic at
+-- 10,000 tables.  Every major from 10 on names its output column relid
+-- (16 on takes several publications, one argument still works).
 with recursive pub as (
-  select c.oid
-    from pg_catalog.pg_publication_tables pt
-    join pg_catalog.pg_namespace n on n.nspname = pt.schemaname
-    join pg_catalog.pg_class c on c.relnamespace = n.oid and c.relname = pt.tablename
-   where pt.pubname = any (:'pubs'::pg_catalog.text[])
+  select gpt.relid as oid
+    from pg_catalog.pg_publication p,
+         lateral pg_catalog.pg_get_publication_tables(p.pubname::text) gpt
+   where p.pubname = any (:'pubs'::pg_catalog.text[])
 ), up(relid, root) as (
   select oid, oid from pub
   union all
