@@ -3,8 +3,8 @@
 # holds only its own SQL.  It loads the kit's context, parses the common
 # options, shows SQL before running it and asks, runs psql the one safe way,
 # picks the variant of a shared SQL file (kit/sql/) for a server's version,
-# keeps the journal, and maps every failure to exit status 2.  Every
-# function here is named mk_*.
+# keeps the journal and the records in data/ that "report" reads, and maps
+# every failure to exit status 2.  Every function here is named mk_*.
 #
 # Exit status of every script: 0 done / all good, 1 a negative answer
 # (blocker found, differences, not in sync, declined), 2 error.
@@ -21,6 +21,8 @@ MK_JSON_PARTS=()
 MK_JSON_FINDINGS=()
 MK_JSON_NOTES=()
 MK_SQL_ERROR=
+MK_RECORD=0
+MK_TEMP_FILES=()
 
 # Every connection the kit opens says which script of the kit it is
 # (pg_stat_activity shows it), unless its connection string names another
@@ -121,6 +123,7 @@ mk_journal_line() {
 mk_on_exit() {
 	local rc=$? t1 args=
 	t1=$(date +%s%N)
+	[ "${#MK_TEMP_FILES[@]}" -eq 0 ] || rm -f "${MK_TEMP_FILES[@]}"
 	[ "${#MK_ORIG_ARGS[@]}" -eq 0 ] || args=$(printf '%q ' "${MK_ORIG_ARGS[@]}")
 	mk_journal_line "$MK_SCRIPT" "$rc" $(((t1 - MK_T0) / 1000000)) "${args% }"
 	exit "$rc"
@@ -162,6 +165,8 @@ mk_init() {
 		shift
 	done
 	mk_load_context
+	# The checks' findings are kept: data/checks.jsonl, a line per run.
+	case $MK_SCRIPT in check-*) MK_RECORD=1 ;; esac
 	# shellcheck disable=SC2034
 	MK_TABLE_VARS=(-v "include=${MIGKIT_INCLUDE:-[]}" -v "exclude=${MIGKIT_EXCLUDE:-[]}" -v 'pick=[]')
 	MK_T0=$(date +%s%N)
@@ -207,17 +212,80 @@ mk_psql_error() {
 	printf '%s' "$err"
 }
 
-# mk_check_conn SIDE: one line naming the side and the server's reason when it is unreachable.
+# mk_check_conn SIDE: one line naming the side and the server's reason when
+# it is unreachable.  The server's version is recorded (mk_record_version).
 mk_check_conn() {
-	local tmp rc=0
+	local tmp rc=0 version
 	tmp=$(mktemp)
-	psql -X -w -At -d "$(mk_side_conn "$1")" -c 'select 1' >/dev/null 2>"$tmp" || rc=$?
+	version=$(psql -X -w -At -d "$(mk_side_conn "$1")" \
+		-c "select pg_catalog.current_setting('server_version_num') || ' ' || pg_catalog.current_setting('server_version')" 2>"$tmp") || rc=$?
 	if [ "$rc" != 0 ]; then
 		MK_SQL_ERROR=$(mk_psql_error "$tmp")
 		rm -f "$tmp"
 		mk_die "cannot connect to $(mk_side_label "$1"): $MK_SQL_ERROR"
 	fi
 	rm -f "$tmp"
+	mk_record_version "$1" "$version"
+}
+
+# mk_now: the time (UTC) as the records have it, to the millisecond.
+mk_now() {
+	date -u +%Y-%m-%dT%H:%M:%S.%3NZ
+}
+
+# mk_json_args: the script's arguments as a JSON array.
+mk_json_args() {
+	local a parts=() IFS=,
+	for a in "${MK_ORIG_ARGS[@]}"; do parts+=("$(mk_json_string "$a")"); done
+	printf '[%s]' "${parts[*]}"
+}
+
+# mk_record FILE JSON: appends JSON to data/FILE (mode 0600) as one line
+# (a newline in a JSON document is only ever between tokens: psql's
+# json_agg puts some there), one of the records "report" reads; a failure
+# is a warning, not the script's.
+mk_record() {
+	(umask 077 && printf '%s\n' "${2//$'\n'/ }" >>"$MK_KIT/data/$1") 2>/dev/null ||
+		mk_warn "cannot append to $MK_KIT/data/$1: the report will lack this run"
+}
+
+# mk_record_version SIDE "NUM TEXT": the server's version, appended to
+# data/versions.jsonl when it is not the one last recorded for SIDE.
+mk_record_version() {
+	local num=${2%% *} text=${2#* } line file=$MK_KIT/data/versions.jsonl last=
+	[[ $num =~ ^[0-9]+$ ]] || return 0
+	line=$(printf '{"at":%s,"side":%s,"server_version_num":%s,"server_version":%s,"script":%s}' \
+		"$(mk_json_string "$(mk_now)")" "$(mk_json_string "$1")" "$num" "$(mk_json_string "$text")" \
+		"$(mk_json_string "$MK_SCRIPT")")
+	[ ! -f "$file" ] || last=$(grep -F "\"side\":$(mk_json_string "$1")," "$file" | tail -n 1) || true
+	[[ $last == *"\"server_version_num\":$num,\"server_version\":$(mk_json_string "$text"),"* ]] ||
+		mk_record versions.jsonl "$line"
+}
+
+# mk_keep_run NAME STARTED STATUS FILE: keeps a helper's run as
+# data/NAME-TIME.json: when it started and ended, the script's arguments,
+# its exit status and the helper's --json document (FILE, written with
+# --json-file; null when it wrote none).  FILE is removed.
+mk_keep_run() {
+	local name=$1 started=$2 status=$3 doc=null stamp out
+	[ ! -s "$4" ] || [ "$(head -c 1 "$4")" != '{' ] || doc=$(<"$4")
+	rm -f "$4"
+	stamp=${started//[-:]/}
+	out=$MK_KIT/data/$name-$stamp.json
+	[ ! -e "$out" ] || out=$MK_KIT/data/$name-$stamp-$$.json
+	(umask 077 && printf '{"script":%s,"started_at":%s,"finished_at":%s,"args":%s,"exit":%d,"result":%s}\n' \
+		"$(mk_json_string "$MK_SCRIPT")" "$(mk_json_string "$started")" "$(mk_json_string "$(mk_now)")" \
+		"$(mk_json_args)" "$status" "$doc" >"$out.tmp" && mv "$out.tmp" "$out") 2>/dev/null ||
+		mk_warn "cannot write $out: the report will lack this run"
+}
+
+# mk_temp_file VAR: a new empty file in data/ (mode 0600) named in VAR,
+# removed when the script ends.
+mk_temp_file() {
+	local f
+	f=$(mktemp "$MK_KIT/data/.$MK_SCRIPT.XXXXXX") || mk_die "cannot create a file in $MK_KIT/data"
+	MK_TEMP_FILES+=("$f")
+	printf -v "$1" '%s' "$f"
 }
 
 # mk_can_connect SIDE: true when the side answers (no message).
@@ -317,10 +385,12 @@ mk_section() {
 	local key=$1 title=$2 side=$3 sql out
 	shift 3
 	sql=$(cat)
-	if [ "$MK_JSON" = 1 ]; then
+	# A script that keeps its findings (MK_RECORD) has the document either way.
+	if [ "$MK_JSON" = 1 ] || [ "$MK_RECORD" = 1 ]; then
 		out=$(printf 'select coalesce(json_agg(t), %s) from (\n%s\n) t\n' "'[]'" "$sql" | mk_query "$side" "$@")
 		MK_JSON_PARTS+=("$(mk_json_string "$key"):$out")
-	else
+	fi
+	if [ "$MK_JSON" = 0 ]; then
 		mk_heading "$title"
 		# psql's own footer gives the number of rows: the query runs once.
 		printf '%s\n' "$sql" | mk_run_sql "$side" -P null='-' "$@" | sed '${/^$/d}'
@@ -333,14 +403,16 @@ mk_json_value() {
 }
 
 # mk_finish: prints the --json document and exits with the script's answer.
+# A check (MK_RECORD) appends the document to data/checks.jsonl, with when
+# it ran and its arguments.
 mk_finish() {
-	local IFS=,
-	if [ "$MK_JSON" = 1 ]; then
-		printf '{"script":%s,"context":%s,"status":%d,"blockers":[%s],"notes":[%s]%s%s}\n' \
-			"$(mk_json_string "$MK_SCRIPT")" "$(mk_json_string "$MIGRATION_CONTEXT")" "$MK_STATUS" \
-			"${MK_JSON_FINDINGS[*]}" "${MK_JSON_NOTES[*]}" \
-			"${MK_JSON_PARTS[*]:+,}" "${MK_JSON_PARTS[*]}"
-	fi
+	local IFS=, doc
+	doc=$(printf '{"script":%s,"context":%s,"status":%d,"blockers":[%s],"notes":[%s]%s%s}' \
+		"$(mk_json_string "$MK_SCRIPT")" "$(mk_json_string "$MIGRATION_CONTEXT")" "$MK_STATUS" \
+		"${MK_JSON_FINDINGS[*]}" "${MK_JSON_NOTES[*]}" \
+		"${MK_JSON_PARTS[*]:+,}" "${MK_JSON_PARTS[*]}")
+	[ "$MK_RECORD" = 0 ] || mk_record checks.jsonl "{\"at\":$(mk_json_string "$(mk_now)"),\"args\":$(mk_json_args),${doc#\{}"
+	[ "$MK_JSON" = 0 ] || printf '%s\n' "$doc"
 	exit "$MK_STATUS"
 }
 

@@ -13,6 +13,7 @@ setup() {
 	assert_output --partial "diff"
 	assert_output --partial "progress"
 	assert_output --partial "copy"
+	assert_output --partial "report"
 }
 
 @test "migkit --version prints the version" {
@@ -33,7 +34,7 @@ setup() {
 }
 
 @test "every subcommand answers --help with exit 0" {
-	for cmd in render seq diff progress copy; do
+	for cmd in render seq diff progress copy report; do
 		run -0 "$MIGKIT" "$cmd" --help
 		assert_output --partial "Usage: migkit $cmd"
 		assert_output --partial "Exit status"
@@ -41,7 +42,7 @@ setup() {
 }
 
 @test "every subcommand refuses a bad option with exit 2 and a hint" {
-	for cmd in render seq diff progress copy; do
+	for cmd in render seq diff progress copy report; do
 		run -2 --separate-stderr "$MIGKIT" "$cmd" --no-such-option
 		[[ $stderr == *"Try \"migkit $cmd --help\""* ]]
 	done
@@ -49,7 +50,7 @@ setup() {
 
 @test "each man page documents the options its --help lists" {
 	local cmd opt page
-	for cmd in render seq diff progress copy; do
+	for cmd in render seq diff progress copy report; do
 		page="$MIGKIT_SRCDIR/man/migkit-$cmd.1"
 		[ -f "$page" ]
 		grep -q '^\.SH EXIT STATUS' "$page"

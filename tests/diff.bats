@@ -137,6 +137,31 @@ wait_for_sync() {
 	jq -e '.summary.tables == 7 and .summary.equal == 7' <<<"$output"
 }
 
+@test "a table of the migration outside the publication is not replicated: diff and progress name it, never equal or in sync" {
+	pg_sql SRC shop "create table public.outside (id int primary key); insert into public.outside select generate_series(1, 500)"
+	pg_sql DST shop "create table public.outside (id int primary key)"
+	run -1 "$MIGKIT" diff --count --retries 0
+	assert_output --regexp 'public\.outside +not replicated +500 +0'
+	run -1 "$MIGKIT" diff --checksum --retries 0 --table public.outside
+	assert_output --regexp 'public\.outside +not replicated'
+	run -1 "$MIGKIT" progress --sub sub
+	assert_output --partial "not replicated: public.outside"
+	run -1 "$MIGKIT" progress --sub sub --wait --timeout 2
+	assert_output --partial "timed out after 2s: not yet in sync"
+	pg_sql SRC shop "drop table public.outside"
+	pg_sql DST shop "drop table public.outside"
+	run -0 "$MIGKIT" diff --count
+}
+
+@test "diff and progress refuse SRC and DST being one database" {
+	local same="host=127.0.0.1 port=$SRC_PORT dbname=shop user=postgres"
+	run -2 --separate-stderr "$MIGKIT" diff --count --dst "$same"
+	[[ $stderr == *'SRC and DST are the same database'* ]] || fail "$stderr"
+	refute_output --partial equal
+	run -2 --separate-stderr "$MIGKIT" progress --sub sub --dst "$same"
+	[[ $stderr == *'SRC and DST are the same database'* ]] || fail "$stderr"
+}
+
 @test "--checksum names a changed, a missing and an extra row on DST" {
 	pg_sql DST shop "alter subscription sub disable"
 	pg_psql DST shop <<'SQL'

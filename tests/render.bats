@@ -4,7 +4,7 @@
 
 KIT_SCRIPTS="check-user check-db check-hba check-repl check-misc copy-schema create-pub create-sub
 copy-progress copy-diff copy-seq disable-src re-routing drop-sub drop-pub
-cutover create-reverse rollback drop-reverse ddl-freeze"
+cutover create-reverse rollback drop-reverse ddl-freeze report"
 
 setup() {
 	load test_helper/common

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,8 @@ diff_help(void)
 		   "                        is a difference; before, it is pending (copy-seq\n"
 		   "                        copies the sequences at cutover)\n"
 		   "      --json            print one JSON document instead of the report\n"
+		   "      --json-file FILE  also write that document to FILE (as copy-diff keeps\n"
+		   "                        each run in data/)\n"
 		   "      --src CONNINFO    SRC connection (default: $SRCPG)\n"
 		   "      --dst CONNINFO    DST connection (default: $DSTPG)\n"
 		   "  -h, --help            show this help and exit\n"
@@ -83,6 +86,7 @@ parse_options(int argc, char **argv, diff_options *opt)
 		{"json", no_argument, NULL, OPT_JSON},
 		{"src", required_argument, NULL, OPT_SRC},
 		{"dst", required_argument, NULL, OPT_DST},
+		{"json-file", required_argument, NULL, 'J'},
 		{NULL, 0, NULL, 0},
 	};
 	strbuf pick;
@@ -139,6 +143,7 @@ parse_options(int argc, char **argv, diff_options *opt)
 			case OPT_JSON: opt->json = true; break;
 			case OPT_SRC: opt->conninfo[SRC] = optarg; break;
 			case OPT_DST: opt->conninfo[DST] = optarg; break;
+			case 'J': opt->json_file = optarg; break;
 			default: cli_usage(NULL); goto fail;
 		}
 	}
@@ -208,6 +213,26 @@ run_free(diff_run *run)
 	lag_clear(&run->lag_end);
 }
 
+/* --json-file: the document written to the file, replacing it; false (logged) when it cannot be. */
+static bool
+write_json_file(const diff_run *run, result_t r)
+{
+	FILE *f = fopen(run->opt->json_file, "w");
+	bool ok;
+
+	if (f == NULL) {
+		log_error("cannot write %s: %s", run->opt->json_file, strerror(errno));
+		return false;
+	}
+	diff_print_json(run, r, f);
+	ok = !ferror(f);
+	if (fclose(f) != 0 || !ok) {
+		log_error("cannot write %s: %s", run->opt->json_file, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
 static result_t
 diff_run_all(diff_run *run)
 {
@@ -246,8 +271,10 @@ diff_run_all(diff_run *run)
 	r = diff_verdict(run);
 	if (pg_interrupted())
 		return RESULT_ERROR; /* what was cancelled proves nothing */
+	if (run->opt->json_file && !write_json_file(run, r))
+		return RESULT_ERROR;
 	if (run->opt->json)
-		diff_print_json(run, r);
+		diff_print_json(run, r, stdout);
 	else
 		diff_print_text(run, r);
 	return r;

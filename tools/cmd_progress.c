@@ -51,6 +51,8 @@ progress_help(void)
 		   "      --json                 one JSON document (one per refresh under --watch)\n"
 		   "      --prometheus           the Prometheus text format, for node_exporter's textfile\n"
 		   "                             collector\n"
+		   "      --samples FILE         append each refresh to FILE as one line of JSON (time,\n"
+		   "                             states, bytes, lag), as the kit keeps data/progress.jsonl\n"
 		   "      --src CONNINFO         SRC connection (default: $SRCPG)\n"
 		   "      --dst CONNINFO         DST connection (default: $DSTPG)\n"
 		   "      --sub NAME             the subscription on DST (default: $SUBNAME)\n"
@@ -113,7 +115,8 @@ parse_options(int argc, char **argv, progress_options *o)
 		OPT_PROMETHEUS,
 		OPT_SRC,
 		OPT_DST,
-		OPT_SUB
+		OPT_SUB,
+		OPT_SAMPLES
 	};
 	static const struct option long_options[] = {
 		{"watch", optional_argument, NULL, OPT_WATCH},
@@ -128,6 +131,7 @@ parse_options(int argc, char **argv, progress_options *o)
 		{"src", required_argument, NULL, OPT_SRC},
 		{"dst", required_argument, NULL, OPT_DST},
 		{"sub", required_argument, NULL, OPT_SUB},
+		{"samples", required_argument, NULL, OPT_SAMPLES},
 		{NULL, 0, NULL, 0},
 	};
 	bool watch_interval = false, max_lag_given = false, max_secs_given = false, budget_given = false;
@@ -189,6 +193,7 @@ parse_options(int argc, char **argv, progress_options *o)
 			case OPT_SRC: o->src = optarg; break;
 			case OPT_DST: o->dst = optarg; break;
 			case OPT_SUB: o->sub = optarg; break;
+			case OPT_SAMPLES: o->samples = optarg; break;
 			default: cli_usage(NULL); return false;
 		}
 	}
@@ -280,6 +285,8 @@ progress_loop(PGconn **src, PGconn **dst, const progress_options *o)
 	double deadline = 0;
 	int last_counts[NSTATES];
 	result_t result = RESULT_ERROR;
+	char run[64];
+	bool keep_samples = o->samples != NULL;
 
 	tty_frame = o->watch && !o->json && out_is_tty(stdout);
 	if (tty_frame)
@@ -288,6 +295,7 @@ progress_loop(PGconn **src, PGconn **dst, const progress_options *o)
 	memset(&s, 0, sizeof(s));
 	if (o->timeout > 0)
 		deadline = now_seconds() + o->timeout;
+	format_timestamp(wall_seconds(), run, sizeof(run));
 
 	for (;;) {
 		snapshot next;
@@ -317,6 +325,9 @@ progress_loop(PGconn **src, PGconn **dst, const progress_options *o)
 			h.have = true;
 			h.copied = s.total_copied;
 			h.mono = s.mono;
+			/* After one failure to append, the others are not tried (one warning). */
+			if (keep_samples)
+				keep_samples = progress_append_sample(o->samples, run, &s, o);
 
 			if (o->watch) {
 				if (o->json)

@@ -34,8 +34,9 @@ render_help(void)
 {
 	printf("Usage: migkit render [OPTION]... CONFIG.yml\n\n"
 		   "Writes the migration kit for the source database CONFIG.yml describes:\n"
-		   "activate, the check-*, copy-*, create-*, drop-* scripts, the hooks\n"
-		   "disable-src and re-routing, the runbook README.md and the kit/ library.\n"
+		   "activate, the check-*, copy-*, create-*, drop-* scripts, cutover, rollback,\n"
+		   "report, the hooks disable-src and re-routing, the runbook README.md and the\n"
+		   "kit/ library.\n"
 		   "With databases: (a list of SRC's databases, or all) it writes a fleet: one\n"
 		   "kit per database, in <context_dir>/<src_cls>.<database>, and the fleet's\n"
 		   "directory <context_dir>/<src_cls>.fleet (-o DIR: in DIR) with its runbook\n"

@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,7 @@ typedef struct seq_options {
 	bool dry_run;
 	bool check_only;
 	bool json;
+	const char *json_file; /* --json-file: the JSON document also written there */
 	const char *src;
 	const char *dst;
 } seq_options;
@@ -49,6 +51,8 @@ seq_help(void)
 		   "  -n, --dry-run        show the plan (SRC value, value to set on DST); change nothing\n"
 		   "      --check          only check DST's column-owned sequences against max(column)\n"
 		   "      --json           print one JSON document instead of the table\n"
+		   "      --json-file FILE also write that document to FILE (as copy-seq keeps each\n"
+		   "                       run in data/); not with --check\n"
 		   "      --src CONNINFO   the source database (default: $SRCPG)\n"
 		   "      --dst CONNINFO   the destination database (default: $DSTPG)\n"
 		   "  -h, --help           show this help and exit\n"
@@ -133,6 +137,21 @@ seq_check_only(const seq_options *o)
 	return result;
 }
 
+/* --json-file: the document written to path, replacing it; false (logged) when it cannot be. */
+static bool
+write_doc(const char *path, const char *text, size_t len, bool dry_run)
+{
+	FILE *f = fopen(path, "w");
+	bool ok = f != NULL && fwrite(text, 1, len, f) == len;
+
+	if (f != NULL && fclose(f) != 0)
+		ok = false;
+	if (!ok)
+		log_error("cannot write %s: %s%s", path, strerror(errno),
+				  dry_run ? "" : " (the sequences were set on DST all the same)");
+	return ok;
+}
+
 /* migkit seq [--dry-run]: read both sides, plan, apply, check. */
 static result_t
 seq_sync(const seq_options *o)
@@ -196,7 +215,7 @@ seq_sync(const seq_options *o)
 	 */
 	ok = seq_check_send(dst, o->dry_run ? &plan : NULL, &check);
 	if (ok) {
-		if (o->json) {
+		if (o->json || o->json_file) {
 			doc = open_memstream(&doc_text, &doc_len);
 			if (doc == NULL) {
 				log_error("out of memory");
@@ -205,9 +224,9 @@ seq_sync(const seq_options *o)
 			json_init(&j, doc);
 			json_object_begin(&j, NULL);
 			seq_plan_json(&j, &plan, o->dry_run, o->shift);
-		} else {
-			t = seq_plan_table(&plan);
 		}
+		if (!o->json)
+			t = seq_plan_table(&plan);
 		ok = seq_check_receive(dst, &check);
 	}
 	if (!ok) {
@@ -217,11 +236,15 @@ seq_sync(const seq_options *o)
 	}
 
 	result = check.collisions || plan.nsrc_only ? RESULT_NEGATIVE : RESULT_OK;
-	if (o->json) {
+	if (doc) {
 		seq_check_json(&j, &check);
 		json_int(&j, "status", result);
 		json_object_end(&j);
 		json_finish(&j);
+	}
+	if (o->json_file && !write_doc(o->json_file, doc_text, doc_len, o->dry_run))
+		result = RESULT_ERROR;
+	if (o->json) {
 		fwrite(doc_text, 1, doc_len, stdout);
 	} else {
 		seq_plan_print(&plan, t, o->dry_run, o->shift, stdout);
@@ -248,10 +271,15 @@ result_t
 cmd_seq(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"shift", required_argument, NULL, 's'}, {"dry-run", no_argument, NULL, 'n'},
-		{"check", no_argument, NULL, 'c'},       {"json", no_argument, NULL, 'j'},
-		{"src", required_argument, NULL, 'S'},   {"dst", required_argument, NULL, 'D'},
-		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+		{"shift", required_argument, NULL, 's'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"check", no_argument, NULL, 'c'},
+		{"json", no_argument, NULL, 'j'},
+		{"src", required_argument, NULL, 'S'},
+		{"dst", required_argument, NULL, 'D'},
+		{"json-file", required_argument, NULL, 'J'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	seq_options o;
 	int c;
@@ -268,6 +296,7 @@ cmd_seq(int argc, char **argv)
 			case 'n': o.dry_run = true; break;
 			case 'c': o.check_only = true; break;
 			case 'j': o.json = true; break;
+			case 'J': o.json_file = optarg; break;
 			case 'S': o.src = optarg; break;
 			case 'D': o.dst = optarg; break;
 			default: return cli_usage(NULL);
@@ -277,6 +306,8 @@ cmd_seq(int argc, char **argv)
 		return cli_usage("unexpected argument \"%s\"", argv[optind]);
 	if (o.check_only && (o.dry_run || o.shift))
 		return cli_usage("--check only checks DST; it takes no --dry-run or --shift");
+	if (o.check_only && o.json_file)
+		return cli_usage("--json-file keeps a copy of the sequences (or its --dry-run), not --check");
 	pg_catch_interrupts();
 	return o.check_only ? seq_check_only(&o) : seq_sync(&o);
 }

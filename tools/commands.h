@@ -13,5 +13,6 @@ result_t cmd_seq(int argc, char **argv);
 result_t cmd_diff(int argc, char **argv);
 result_t cmd_progress(int argc, char **argv);
 result_t cmd_copy(int argc, char **argv);
+result_t cmd_report(int argc, char **argv);
 
 #endif

@@ -43,7 +43,8 @@ typedef struct diff_options {
 	int retries;
 	double delay; /* seconds between re-checks */
 	bool json;
-	bool after_fence; /* SRC is fenced: a sequence behind it is a difference, not pending */
+	bool after_fence;      /* SRC is fenced: a sequence behind it is a difference, not pending */
+	const char *json_file; /* --json-file: the JSON document also written there */
 	const char *conninfo[2];
 } diff_options;
 
@@ -156,6 +157,6 @@ result_t diff_schema(diff_run *run);
 /* diff_report.c */
 result_t diff_verdict(const diff_run *run);
 void diff_print_text(const diff_run *run, result_t verdict);
-void diff_print_json(const diff_run *run, result_t verdict);
+void diff_print_json(const diff_run *run, result_t verdict, FILE *out);
 
 #endif

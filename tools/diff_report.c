@@ -316,14 +316,14 @@ json_lag(json *j, const char *key, const lag_sample *lag)
 }
 
 void
-diff_print_json(const diff_run *run, result_t r)
+diff_print_json(const diff_run *run, result_t r, FILE *out)
 {
 	tally counts, *n = &counts;
 	json j;
 	int i, k, d, s;
 
 	count_statuses(run, n);
-	json_init(&j, stdout);
+	json_init(&j, out);
 	json_object_begin(&j, NULL);
 	json_string(&j, "mode", mode_word(run->opt->mode));
 	json_string(&j, "status", verdict_word(r));

@@ -23,6 +23,7 @@ static const command commands[] = {
 	{"diff", "compare tables and sequences on SRC and DST (copy-diff)", cmd_diff},
 	{"progress", "show replication progress, ETA and lag (copy-progress)", cmd_progress},
 	{"copy", "the fast initial copy into a new slot's snapshot (create-sub --copy fast)", cmd_copy},
+	{"report", "write the migration's report, HTML and JSON, from the kit's records (report)", cmd_report},
 	{NULL, NULL, NULL},
 };
 

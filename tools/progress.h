@@ -56,6 +56,7 @@ typedef struct progress_options {
 	long long max_lag;      /* bytes */
 	double max_lag_seconds; /* seconds; 0: no limit */
 	long long wal_budget;   /* bytes of WAL the slot may keep on SRC; 0: no budget */
+	const char *samples;    /* --samples FILE: each refresh appended there; NULL: none */
 } progress_options;
 
 typedef struct table_row {
@@ -145,5 +146,11 @@ void progress_print(const snapshot *s, const progress_options *o);
 void progress_print_json(FILE *out, const snapshot *s, const progress_options *o);
 void progress_frame(const snapshot *s, const progress_options *o);
 void progress_summary_line(char *buf, size_t size, const snapshot *s);
+
+/*
+ * progress_samples.c: appends the refresh to path as one JSON line, run
+ * naming the migkit progress it is part of; false (warned) when it cannot.
+ */
+bool progress_append_sample(const char *path, const char *run, const snapshot *s, const progress_options *o);
 
 #endif

@@ -228,3 +228,64 @@ display_text(const char *s)
 	display_quote(&sb, s ? s : "");
 	return sb_steal(&sb);
 }
+
+void
+html_quote(strbuf *sb, const char *s)
+{
+	const unsigned char *p = (const unsigned char *) s;
+
+	while (*p) {
+		int n = utf8_length(p);
+
+		if (n == 0 || (*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7F ||
+			(n == 2 && p[0] == 0xC2 && p[1] < 0xA0)) {
+			int k, len = n == 0 ? 1 : n;
+
+			for (k = 0; k < len; k++)
+				sb_printf(sb, "\\x%02X", p[k]);
+			p += len;
+			continue;
+		}
+		switch (*p) {
+			case '&': sb_append(sb, "&amp;"); break;
+			case '<': sb_append(sb, "&lt;"); break;
+			case '>': sb_append(sb, "&gt;"); break;
+			case '"': sb_append(sb, "&quot;"); break;
+			case '\'': sb_append(sb, "&#39;"); break;
+			default: sb_append_len(sb, (const char *) p, (size_t) n);
+		}
+		p += n;
+	}
+}
+
+char *
+shell_unquote(const char *word)
+{
+	const char *p = word;
+	strbuf sb;
+
+	sb_init(&sb);
+	while (*p) {
+		if (*p == '\'') {
+			const char *end = strchr(p + 1, '\'');
+
+			if (end == NULL)
+				break;
+			sb_append_len(&sb, p + 1, (size_t) (end - p - 1));
+			p = end + 1;
+		} else if (*p == '\\' && p[1] != '\0' && p[1] != '\n') {
+			sb_append_char(&sb, p[1]);
+			p += 2;
+		} else if (strchr(" \t\n\"\\$`|&;<>()*?[#~{}!", *p) == NULL) {
+			sb_append_char(&sb, *p);
+			p++;
+		} else {
+			break;
+		}
+	}
+	if (*p != '\0') {
+		sb_free(&sb);
+		return NULL;
+	}
+	return sb_steal(&sb);
+}

@@ -1,8 +1,8 @@
 /*
  * The one place where text is quoted or escaped for another reader: shell
  * scripts, libpq conninfo strings, URLs, PostgreSQL array literals (values
- * sent as $n parameters), JSON strings, Prometheus label values, and a
- * terminal.  Text that came from the data or the catalog passes through
+ * sent as $n parameters), JSON strings, Prometheus label values, HTML, and
+ * a terminal.  Text that came from the data or the catalog passes through
  * one of these before it is printed.
  */
 #ifndef MIGKIT_QUOTE_H
@@ -54,5 +54,21 @@ void display_quote(strbuf *sb, const char *s);
 
 /* display_quote into a buffer of its own; caller frees. */
 char *display_text(const char *s);
+
+/*
+ * Appends s as HTML text, fit for an element's content and a quoted
+ * attribute value alike: & < > " ' as character references, control
+ * characters but newline and tab, and bytes that are not valid UTF-8, as
+ * \xNN (as display_quote writes them), so that text from the data is
+ * never markup.
+ */
+void html_quote(strbuf *sb, const char *s);
+
+/*
+ * The value of one shell word as shell_quote writes it (bare characters,
+ * '...' and \' between them); NULL for any other form, which it does not
+ * try to expand.  Caller frees.
+ */
+char *shell_unquote(const char *word);
 
 #endif

@@ -306,3 +306,78 @@ now_seconds(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
+
+/* Reads exactly n digits at *p into *out and moves past them. */
+static bool
+take_digits(const char **p, int n, int *out)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return false;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	*out = v;
+	return true;
+}
+
+bool
+parse_timestamp(const char *s, double *out)
+{
+	const char *p = s;
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 1;
+	double frac = 0, scale = 0.1;
+	struct tm tm;
+	time_t t;
+
+	if (!take_digits(&p, 4, &y) || *p++ != '-' || !take_digits(&p, 2, &mo) || *p++ != '-' ||
+		!take_digits(&p, 2, &d) || (*p != 'T' && *p != ' '))
+		return false;
+	p++;
+	if (!take_digits(&p, 2, &h) || *p++ != ':' || !take_digits(&p, 2, &mi) || *p++ != ':' ||
+		!take_digits(&p, 2, &sec))
+		return false;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return false;
+		for (; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			frac += (*p - '0') * scale;
+	}
+	if (*p == 'Z')
+		p++;
+	else if (*p == '+' || *p == '-') {
+		sign = *p++ == '-' ? -1 : 1;
+		if (!take_digits(&p, 2, &oh))
+			return false;
+		if (*p == ':')
+			p++;
+		if (*p >= '0' && *p <= '9' && !take_digits(&p, 2, &om))
+			return false;
+	} else
+		return false;
+	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || oh > 23 ||
+		om > 59)
+		return false;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	*out = (double) t + frac - sign * (oh * 3600 + om * 60);
+	return true;
+}
+
+double
+wall_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}

@@ -67,4 +67,15 @@ bool parse_bytes(const char *s, long long *out);
 /* Monotonic clock in seconds. */
 double now_seconds(void);
 
+/* The time of day (epoch seconds, with their fraction). */
+double wall_seconds(void);
+
+/*
+ * Parses an ISO 8601 time as the kit and the servers write them
+ * ("2024-05-01T10:00:00Z", "2024-05-01T10:00:00.123Z",
+ * "2024-05-01 10:00:00.123456+00") into epoch seconds; false otherwise.
+ * The zone is required (Z or an offset).
+ */
+bool parse_timestamp(const char *s, double *out);
+
 #endif

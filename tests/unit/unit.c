@@ -2,7 +2,9 @@
  * Unit tests of migkit's pure functions: quoting and escaping, number and
  * duration parsing and formatting, the template engine, the row-hash
  * expression of diff --checksum, the kit's SQL files and their version
- * variants, and the cases of progress's verdict.  No server is needed.
+ * variants, the cases of progress's verdict, the JSON reader, and the
+ * pieces of report (times, the chart, a kit's records read into the
+ * verdict and both forms).  No server is needed.
  */
 #include "config.h"
 
@@ -10,14 +12,17 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config_file.h"
 #include "copy.h"
 #include "diff_hash.h"
+#include "json_read.h"
 #include "output.h"
 #include "progress.h"
 #include "quote.h"
+#include "report.h"
 #include "sql.h"
 #include "tap.h"
 #include "template.h"
@@ -538,6 +543,462 @@ test_copy_state(void)
 	OK(copy_snapshot_import_sql("x'; drop table t; --") == NULL, "a name that is no snapshot name is refused");
 }
 
+/* html_quote of s (static buffer). */
+static const char *
+html(const char *s)
+{
+	return quoted(html_quote, s);
+}
+
+static const char *
+unquoted(const char *word)
+{
+	static char out[256];
+	char *v = shell_unquote(word);
+
+	snprintf(out, sizeof(out), "%s", v ? v : "(refused)");
+	free(v);
+	return out;
+}
+
+static void
+test_html_and_unquote(void)
+{
+	IS(html("<script>alert(1)</script>"), "&lt;script&gt;alert(1)&lt;/script&gt;",
+	   "html_quote makes a tag text");
+	IS(html("a & b \"c\" 'd'"), "a &amp; b &quot;c&quot; &#39;d&#39;",
+	   "html_quote escapes & and both quotes");
+	IS(html("caf\xC3\xA9 \xE2\x86\x92"), "caf\xC3\xA9 \xE2\x86\x92", "html_quote keeps valid UTF-8");
+	IS(html("x\xFFy"), "x\\xFFy", "html_quote shows a byte that is not UTF-8 as \\xNN");
+	IS(html("a\x1b[31mb"), "a\\x1B[31mb", "html_quote shows a control character as \\xNN");
+	IS(html("line\nnext\tcol"), "line\nnext\tcol", "html_quote keeps newline and tab");
+	IS(html("\xC2\x85"), "\\xC2\\x85", "html_quote shows a C1 control as \\xNN");
+	IS(html(""), "", "html_quote of nothing is nothing");
+
+	IS(unquoted("pg-meta.meta"), "pg-meta.meta", "shell_unquote reads a bare word");
+	IS(unquoted("'a b'"), "a b", "shell_unquote reads a quoted word");
+	IS(unquoted("'it'\\''s'"), "it's", "shell_unquote reads shell_quote's form of a quote");
+	IS(unquoted("''"), "", "shell_unquote reads the empty word");
+	IS(unquoted(shell("x'; rm -rf / #")), "x'; rm -rf / #", "shell_unquote undoes shell_quote");
+	IS(unquoted("$HOME"), "(refused)", "shell_unquote refuses an expansion");
+	IS(unquoted("'open"), "(refused)", "shell_unquote refuses an open quote");
+	IS(unquoted("a b"), "(refused)", "shell_unquote refuses two words");
+}
+
+static void
+test_timestamps(void)
+{
+	double t = 0;
+	char buf[40];
+
+	OK(parse_timestamp("1970-01-01T00:00:00Z", &t) && t == 0, "parse_timestamp reads the epoch");
+	OK(parse_timestamp("2024-05-01T10:00:00.250Z", &t) && fabs(t - 1714557600.25) < 1e-6,
+	   "parse_timestamp reads milliseconds");
+	OK(parse_timestamp("2024-05-01 12:00:00.5+02", &t) && fabs(t - 1714557600.5) < 1e-6,
+	   "parse_timestamp reads PostgreSQL's form with an offset");
+	OK(parse_timestamp("2024-05-01T05:30:00-04:30", &t) && t == 1714557600, "parse_timestamp reads -HH:MM");
+	OK(!parse_timestamp("2024-05-01T10:00:00", &t), "parse_timestamp wants a zone");
+	OK(!parse_timestamp("2024-13-01T10:00:00Z", &t) && !parse_timestamp("2024-05-01T10:00Z", &t) &&
+		   !parse_timestamp("yesterday", &t) && !parse_timestamp("2024-05-01T10:00:00Zjunk", &t),
+	   "parse_timestamp refuses junk");
+	IS(report_time(1714557600, buf, sizeof(buf)), "2024-05-01T10:00:00Z", "report_time: whole seconds");
+	IS(report_time(1714557600.25, buf, sizeof(buf)), "2024-05-01T10:00:00.250Z", "report_time: milliseconds");
+	IS(report_time(NAN, buf, sizeof(buf)), "-", "report_time: unknown");
+}
+
+static jv *
+parse(const char *text, jv_error *err)
+{
+	return jv_parse(text, strlen(text), err);
+}
+
+static void
+test_json_read(void)
+{
+	jv_error err;
+	jv *v;
+	double d = 0;
+	bool b = false;
+
+	v = parse(
+		" {\"a\": [1, -2.5e1, true, null, \"x\\n\\u00e9\\ud83d\\ude00\"], \"b\": {\"c\": \"d\"}, \"a2\": {}}\n",
+		&err);
+	OK(v && v->type == JV_OBJECT && v->n == 3, "jv_parse reads an object");
+	OK(jv_count(jv_get(v, "a")) == 5, "jv_parse reads an array");
+	OK(jv_num(jv_item(jv_get(v, "a"), 1), &d) && d == -25, "jv_parse reads a number with an exponent");
+	IS(jv_item(jv_get(v, "a"), 1) ? jv_item(jv_get(v, "a"), 1)->text : NULL, "-2.5e1",
+	   "a number keeps its text");
+	OK(jv_bool(jv_item(jv_get(v, "a"), 2), &b) && b, "jv_parse reads true");
+	OK(jv_is(jv_item(jv_get(v, "a"), 3), JV_NULL), "jv_parse reads null");
+	IS(jv_str(jv_item(jv_get(v, "a"), 4)), "x\n\xC3\xA9\xF0\x9F\x98\x80",
+	   "\\u escapes and surrogate pairs as UTF-8");
+	IS(jv_get_str(v, "b.c"), "d", "jv_path follows a dotted path");
+	OK(jv_get(v, "missing") == NULL && jv_get_str(v, "b.x") == NULL && jv_get_num(v, "b.c", 7) == 7,
+	   "a missing member, or one of another type, is NULL or the default");
+	jv_free(v);
+
+	v = parse("{\"k\": 1, \"k\": 2}", &err);
+	OK(v && jv_get_num(v, "k", 0) == 2, "the last of two members of one name counts");
+	jv_free(v);
+	v = parse("\"\\ud800x\"", &err);
+	IS(jv_str(v), "\xEF\xBF\xBDx", "a lone surrogate becomes U+FFFD");
+	jv_free(v);
+
+	OK(parse("{\"a\": 1,}", &err) == NULL && err.line == 1 && err.column == 9,
+	   "a trailing comma is refused, with its column");
+	OK(parse("{\n  \"a\": tru\n}", &err) == NULL && err.line == 2, "a bad literal is refused, with its line");
+	OK(parse("[1] [2]", &err) == NULL && strstr(err.message, "after the value") != NULL,
+	   "text after the value is refused");
+	OK(parse("\"a\tb\"", &err) == NULL, "a raw control character in a string is refused");
+	OK(parse("01", &err) == NULL && parse("1.", &err) == NULL && parse("-", &err) == NULL,
+	   "numbers JSON does not allow are refused");
+	OK(parse("", &err) == NULL && parse("{\"a\"}", &err) == NULL && parse("\"open", &err) == NULL,
+	   "an empty or cut text is refused");
+	{
+		char deep[200];
+
+		memset(deep, '[', 100);
+		memset(deep + 100, ']', 100);
+		OK(jv_parse(deep, sizeof(deep), &err) == NULL && strstr(err.message, "deeper") != NULL,
+		   "nesting deeper than the limit is refused");
+	}
+}
+
+static void
+test_chart_reduce(void)
+{
+	chart_point p[1000];
+	int i, n, peak = 0;
+
+	for (i = 0; i < 1000; i++) {
+		p[i].t = i;
+		p[i].v = i == 555 ? 1e9 : i % 7;
+		p[i].run = 0;
+	}
+	n = chart_reduce(p, 1000, 100);
+	OK(n <= 100 && n >= 50, "chart_reduce keeps at most the points asked for");
+	for (i = 0; i < n; i++) {
+		if (p[i].v == 1e9)
+			peak++;
+		if (i > 0 && p[i].t < p[i - 1].t)
+			break;
+	}
+	OK(i == n, "chart_reduce keeps the points in time order");
+	OK(peak == 1, "chart_reduce keeps the highest point");
+	OK(chart_reduce(p, 10, 100) == 10, "chart_reduce leaves a short series as it is");
+}
+
+/* What a writer of the report put on a FILE, as a string (caller frees). */
+static char *
+written(void (*draw)(FILE *, const void *), const void *arg)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *mem = open_memstream(&buf, &size);
+
+	if (mem == NULL)
+		return NULL;
+	draw(mem, arg);
+	fclose(mem);
+	return buf;
+}
+
+/* How often part occurs in s. */
+static int
+occurrences(const char *s, const char *part)
+{
+	int n = 0;
+
+	while (s && (s = strstr(s, part)) != NULL) {
+		n++;
+		s += strlen(part);
+	}
+	return n;
+}
+
+typedef struct chart_case {
+	const chart_point *p;
+	int n;
+	bool bytes;
+	const chart_mark *marks;
+	int nmarks;
+} chart_case;
+
+static void
+draw_chart(FILE *out, const void *arg)
+{
+	const chart_case *c = arg;
+
+	chart_write_svg(out, "c<1>", "lag <b>&amp;</b>", c->p, c->n, c->bytes, c->marks, c->nmarks);
+}
+
+static void
+test_chart_svg(void)
+{
+	/* Two runs of copy-progress, a minute apart; a lag up to 3000 bytes. */
+	static const chart_point p[] = {
+		{1714557600, 0, 0},   {1714557601, 3000, 0}, {1714557602, 10, 0},
+		{1714557660, 500, 1}, {1714557661, 0, 1},
+	};
+	static const chart_mark marks[] = {
+		{1714557599, "create-sub <&>"},
+		{1714557000 - 86400, "long before"},
+	};
+	chart_case c = {p, 5, true, marks, 2};
+	char *svg = written(draw_chart, &c), *d;
+
+	HAS(svg, "<svg class=\"chart\" id=\"c&lt;1&gt;\" viewBox=\"0 0 760 260\"",
+		"chart_write_svg: an inline SVG, its id escaped");
+	HAS(svg, "<title id=\"c&lt;1&gt;-title\">lag &lt;b&gt;&amp;amp;&lt;/b&gt;</title>",
+		"the chart's title is text");
+	HAS(svg, ">create-sub &lt;&amp;&gt;</text>", "a mark's label is text");
+	LACKS(svg, "long before", "a mark far from the samples is left off the axis");
+	LACKS(svg, "<b>", "no markup from the data");
+	OK(occurrences(svg, "<circle class=\"dot\"") == 5, "a few samples: each is a dot");
+	OK(occurrences(svg, "<path class=\"line\"") == 1, "the line is one path");
+	d = svg ? strstr(svg, "<path class=\"line\" d=\"M") : NULL;
+	if (d)
+		*strchr(d + 23, '"') = '\0'; /* the path's data alone */
+	OK(d && occurrences(d, " M") == 1 && occurrences(d, " L") == 3,
+	   "a new run starts a new subpath; the points of a run are joined");
+	HAS(svg, ">2 kB</text>", "bytes: the y axis in kB at round steps");
+	free(svg);
+
+	c.bytes = false;
+	c.nmarks = 0;
+	svg = written(draw_chart, &c);
+	HAS(svg, " s</text>", "seconds: the y axis in seconds");
+	free(svg);
+	c.n = 0;
+	svg = written(draw_chart, &c);
+	IS(svg, "", "no point: no chart");
+	free(svg);
+}
+
+/* Writes text to dir/name. */
+static bool
+put_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (f == NULL)
+		return false;
+	ok = fputs(text, f) >= 0;
+	return fclose(f) == 0 && ok;
+}
+
+static void
+draw_json(FILE *out, const void *arg)
+{
+	const void *const *a = arg;
+
+	report_write_json(out, a[0], a[1]);
+}
+
+static void
+draw_html(FILE *out, const void *arg)
+{
+	const void *const *a = arg;
+
+	report_write_html(out, a[0], a[1]);
+}
+
+/* Loads the kit in dir and builds its facts; the JSON form parsed, the HTML form as text. */
+static bool
+report_of(const char *dir, report_data *d, report_facts *f, jv **json_doc, char **html_text)
+{
+	const void *arg[2] = {d, f};
+	char *text;
+	jv_error err;
+
+	*json_doc = NULL;
+	*html_text = NULL;
+	if (!report_load(dir, d)) {
+		report_data_free(d);
+		return false;
+	}
+	report_facts_build(d, f);
+	text = written(draw_json, arg);
+	*json_doc = text ? jv_parse(text, strlen(text), &err) : NULL;
+	free(text);
+	*html_text = written(draw_html, arg);
+	return true;
+}
+
+static void
+report_done(report_data *d, report_facts *f, jv *json_doc, char *html_text)
+{
+	report_facts_free(f);
+	report_data_free(d);
+	jv_free(json_doc);
+	free(html_text);
+}
+
+static void
+test_report_kit(void)
+{
+	char dir[] = "/tmp/migkit-unit-kit-XXXXXX", sub[600], cmd[700];
+	report_data d;
+	report_facts f;
+	jv *j;
+	char *h;
+	bool ok;
+
+	if (mkdtemp(dir) == NULL) {
+		OK(false, "a kit directory is made");
+		return;
+	}
+	snprintf(sub, sizeof(sub), "%s/data", dir);
+	mkdir(sub, 0700);
+	snprintf(sub, sizeof(sub), "%s/log", dir);
+	mkdir(sub, 0700);
+
+	OK(!report_load(dir, &d), "report_load: a directory without activate is no kit");
+	report_data_free(&d);
+
+	ok = put_file(dir, "activate",
+				  "# the context\nexport MIGRATION_CONTEXT=app.x\nexport SRCCLS='<i>src'\nexport SRCDB=app\n"
+				  "export DSTCLS=dst\nexport DSTDB=app\nexport PUBNAME=$(evil)\n");
+	ok = ok && report_of(dir, &d, &f, &j, &h);
+	OK(ok && f.verdict == VERDICT_NOT_STARTED && d.njournal == 0 && d.nsamples == 0,
+	   "a kit with nothing run: not started");
+	if (ok) {
+		IS(jv_get_str(j, "verdict.status"), "not-started", "the JSON says not started");
+		IS(jv_get_str(j, "report.src.cluster"), "<i>src", "activate's quoted value is read back");
+		OK(jv_is(jv_path(j, "report.publication"), JV_NULL),
+		   "a value activate does not give as a word is not taken");
+		HAS(h, "&lt;i&gt;src", "the page shows the value as text");
+		LACKS(h, "<i>src", "the page has no markup from activate");
+		LACKS(h, "verified equal", "no verdict is claimed");
+		report_done(&d, &f, j, h);
+	}
+
+	/*
+	 * A switch by hand: create-sub, a check's blocker and the run that
+	 * cleared it, samples (the heartbeat's seconds), disable-src,
+	 * copy-seq, a copy-diff of the whole set after the fence, re-routing;
+	 * the last line of the journal is still being written.
+	 */
+	ok = put_file(dir, "log/journal",
+				  "2024-05-01T10:00:00Z\tcheck-repl\texit=1\t0.900s\t\n"
+				  "2024-05-01T10:00:10Z\tcheck-repl\texit=0\t1.100s\t--fix -y\n"
+				  "2024-05-01T10:01:00Z\tcreate-sub\texit=0\t0.500s\t-y\n"
+				  "2024-05-01T10:05:00Z\tdisable-src\texit=0\t0.200s\t\n"
+				  "2024-05-01T10:05:01Z\tcopy-seq\texit=0\t0.100s\t100\n"
+				  "2024-05-01T10:05:03Z\tre-routing\texit=0\t0.050s\t\n"
+				  "2024-05-01T10:05:0");
+	ok = ok &&
+		 put_file(
+			 dir, "data/checks.jsonl",
+			 "{\"at\":\"2024-05-01T09:59:59.100Z\",\"script\":\"check-repl\",\"args\":[],\"status\":"
+			 "\"blockers\",\"blockers\":[\"public.t <b>no key</b>\"]}\n"
+			 "{\"at\":\"2024-05-01T10:00:09.900Z\",\"script\":\"check-repl\",\"args\":[\"--fix\",\"-y\"],"
+			 "\"status\":\"ok\",\"blockers\":[]}\n"
+			 "{\"at\":\"2024-05-01T10:00:20.000Z\",\"script\":\"check-misc\",\"args\":[],\"status\":\"ok\","
+			 "\"blockers\":[],\"large_objects\":3}\n");
+	ok = ok && put_file(dir, "data/progress.jsonl",
+						"{\"time\":\"2024-05-01T10:01:01.000Z\",\"run\":\"r1\",\"in_sync\":false,\"tables\":{"
+						"\"total\":2,\"streaming\":0},\"size_bytes\":1000,\"copied_bytes\":100,"
+						"\"throughput_bytes_per_second\":400,\"lag\":{\"bytes\":4096,\"seconds\":null}}\n"
+						"{\"time\":\"2024-05-01T10:01:03.000Z\",\"run\":\"r1\",\"in_sync\":true,\"tables\":{"
+						"\"total\":2,\"streaming\":2},\"size_bytes\":1000,\"copied_bytes\":1000,\"lag\":{"
+						"\"bytes\":8192,\"seconds\":1.5,\"seconds_source\":\"heartbeat\"}}\n"
+						"{\"time\":\"2024-05-01T10:04:00.000Z\",\"run\":\"r2\",\"in_sync\":true,\"tables\":{"
+						"\"total\":2,\"streaming\":2},\"size_bytes\":1000,\"copied_bytes\":1000,\"lag\":{"
+						"\"bytes\":0,\"seconds\":0.25,\"seconds_source\":\"heartbeat\"}}\n");
+	ok =
+		ok &&
+		put_file(dir, "data/diff-20240501T100502.000Z.json",
+				 "{\"script\":\"copy-diff\",\"started_at\":\"2024-05-01T10:05:02.000Z\",\"finished_at\":"
+				 "\"2024-05-01T10:05:02.500Z\",\"args\":[\"--checksum\"],\"exit\":0,\"result\":{\"mode\":"
+				 "\"checksum\",\"status\":\"equal\",\"after_fence\":true,\"tables\":[{\"table\":\"public.a\","
+				 "\"rows_src\":10},{\"table\":\"public.b\",\"rows_src\":5}],\"summary\":{\"tables\":2,"
+				 "\"equal\":2}}}\n");
+	ok = ok && report_of(dir, &d, &f, &j, &h);
+	OK(ok, "report_load reads the kit's records");
+	if (ok) {
+		OK(d.njournal == 6, "the journal's line being written is left out");
+		OK(f.verdict == VERDICT_DONE_VERIFIED && f.by_hand.fence && f.by_hand.seq,
+		   "a switch by hand with a copy-diff of the whole set after the fence: done, verified");
+		IS(jv_get_str(j, "verdict.verified_by"), "data/diff-20240501T100502.000Z.json",
+		   "the JSON names the comparison that verified");
+		OK(f.nblockers == 1 && f.blockers[0].cleared == &d.checks[1],
+		   "the blocker, and the run that cleared it");
+		OK(f.misc == &d.checks[2] && jv_get_num(j, "not_carried.large_objects", 0) == 3,
+		   "check-misc's findings are what replication did not carry");
+		OK(f.copy.streaming == &d.samples[1] && f.copy.rows == 15 && fabs(f.copy.seconds_max - 3.5) < 1e-9,
+		   "the initial copy: when every table streamed, its rows, at most how long it took");
+		OK(f.max_lag == 8192 && f.max_lag_seconds == 1.5, "the highest lag, in bytes and in seconds");
+		IS(jv_get_str(j, "lag.last.seconds_source"), "heartbeat",
+		   "the JSON says the seconds are the heartbeat's");
+		OK(jv_count(jv_path(j, "lag.points")) == 3 && jv_get_num(j, "lag.runs", 0) == 2,
+		   "the chart's points and runs");
+		OK(jv_count(jv_get(j, "timeline")) == 6, "the timeline has every journal line");
+		HAS(h, "<svg class=\"chart\" id=\"lag-bytes-chart\"", "the page draws the lag in bytes");
+		HAS(h, "<svg class=\"chart\" id=\"lag-seconds-chart\"", "and in seconds");
+		HAS(h, "from the heartbeat table", "the page says the seconds are the heartbeat's");
+		HAS(h, "public.t &lt;b&gt;no key&lt;/b&gt;", "a blocker's text is text on the page");
+		LACKS(h, "<b>no key", "no markup from a check's record");
+		HAS(h, "<p class=\"headline\">Migration done, verified equal</p>", "the page's verdict");
+		OK(occurrences(h, "<script") == 0 && occurrences(h, "src=") == 0 && occurrences(h, "href=") == 0,
+		   "the page has no script and loads nothing");
+		report_done(&d, &f, j, h);
+	}
+
+	/* The same switch, the copy-diff run before the fence: not verified. */
+	snprintf(cmd, sizeof(cmd), "%s/data/diff-20240501T100502.000Z.json", dir);
+	ok = put_file(
+		dir, "data/diff-20240501T100459.000Z.json",
+		"{\"started_at\":\"2024-05-01T10:04:59.000Z\",\"args\":[],\"exit\":0,\"result\":{\"mode\":"
+		"\"count\",\"status\":\"equal\",\"after_fence\":false,\"tables\":[],\"summary\":{\"tables\":2}}}\n");
+	ok = ok && unlink(cmd) == 0 && report_of(dir, &d, &f, &j, &h);
+	OK(ok && f.verdict == VERDICT_DONE_UNVERIFIED && f.verified_by == NULL,
+	   "a copy-diff before the fence verifies nothing: done, not verified");
+	if (ok) {
+		IS(jv_get_str(j, "verdict.status"), "done-unverified", "the JSON says not verified");
+		LACKS(h, "verified equal", "the page claims no verification");
+		report_done(&d, &f, j, h);
+	}
+
+	/* Records that cannot be read stop the report. */
+	ok = put_file(dir, "data/versions.jsonl", "{\"at\":\"2024-05-01T10:00:00Z\",\"side\":\"MID\"}\n");
+	OK(ok && !report_load(dir, &d), "a version record of no side is refused");
+	report_data_free(&d);
+	ok = put_file(dir, "data/versions.jsonl", "[1]\n");
+	OK(ok && !report_load(dir, &d), "a line that is no JSON object is refused");
+	report_data_free(&d);
+	ok = put_file(dir, "data/versions.jsonl", "") && put_file(dir, "data/cutover.json", "{\"status\":");
+	OK(ok && !report_load(dir, &d), "a cut data/cutover.json is refused");
+	report_data_free(&d);
+	ok = put_file(dir, "data/cutover.json", "{}") &&
+		 put_file(dir, "data/notes.jsonl", "{\"at\":\"then\",\"note\":\"x\"}\n");
+	OK(ok && !report_load(dir, &d), "a note with no readable time is refused");
+	report_data_free(&d);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	OK(system(cmd) == 0, "the kit directory is removed");
+}
+
+static void
+test_run_args(void)
+{
+	jv_error err;
+	const char *text = "{\"args\":[\"--checksum\",\"--table\",\"a b\",\"it's\",\"\",\"$x\"]}";
+	kept_run r;
+	char *s;
+
+	memset(&r, 0, sizeof(r));
+	r.doc = jv_parse(text, strlen(text), &err);
+	s = r.doc ? report_run_args(&r) : NULL;
+	IS(s, "--checksum --table 'a b' 'it'\\''s' '' '$x'", "report_run_args: shell words, quoted where needed");
+	free(s);
+	jv_free(r.doc);
+}
+
 int
 main(void)
 {
@@ -549,5 +1010,12 @@ main(void)
 	test_verdict();
 	test_config();
 	test_copy_state();
+	test_html_and_unquote();
+	test_timestamps();
+	test_json_read();
+	test_chart_reduce();
+	test_chart_svg();
+	test_run_args();
+	test_report_kit();
 	return tap_done();
 }
