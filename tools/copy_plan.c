@@ -209,6 +209,9 @@ copy_plan_tables(PGconn *src, PGconn *dst, copy_state *st, const copy_options *o
 		if (t == NULL || t->done || heap == NULL)
 			continue;
 		n = (int) ((blocks * block_bytes + opt->split_bytes - 1) / opt->split_bytes);
+		/* A whole number of ranges per connection: the last round is as full as the others. */
+		if (n > 1 && opt->jobs > 1)
+			n = (n + opt->jobs - 1) / opt->jobs * opt->jobs;
 		if (n <= 1)
 			add_chunk(plan, t, heap, NULL);
 		else if (version >= 140000)
