@@ -274,7 +274,7 @@ SQL
 	env --default-signal=INT "$FLEET" --jobs 1 --only shop,crm copy-progress --wait \
 		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	local pid=$! rc=0
-	wait_for DST crm "select count(*) > 0 from pg_stat_activity where datname = 'crm' and application_name = 'migkit'" t
+	wait_for DST crm "select count(*) > 0 from pg_stat_activity where datname = 'crm' and application_name = 'migkit/copy-progress'" t
 	kill -INT "$pid"
 	wait "$pid" || rc=$?
 	assert_equal "$rc" 2
