@@ -286,6 +286,6 @@ SQL
 	run -0 grep -c "fleet pg-src.fleet: copy-progress --wait$" "$KITS/pg-src.crm/log/copy-progress.log"
 	run -1 grep -c "fleet pg-src.fleet: copy-progress --wait$" "$KITS/pg-src.shop/log/copy-progress.log"
 	# Nothing of the interrupted kit is left running.
-	wait_for DST crm "select count(*) from pg_stat_activity where application_name = 'migkit'" 0
-	wait_for SRC crm "select count(*) from pg_stat_activity where application_name = 'migkit'" 0
+	wait_for DST crm "select count(*) from pg_stat_activity where application_name like 'migkit%'" 0
+	wait_for SRC crm "select count(*) from pg_stat_activity where application_name like 'migkit%'" 0
 }
