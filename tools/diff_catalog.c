@@ -70,6 +70,7 @@ static const char columns_sql[] =
 	"  ('pg_catalog.timestamp'::pg_catalog.regtype, 'epoch', null),\n"
 	"  ('pg_catalog.timestamptz'::pg_catalog.regtype, 'epoch', null),\n"
 	"  ('pg_catalog.date'::pg_catalog.regtype, 'date', null),\n"
+	"  ('pg_catalog.bpchar'::pg_catalog.regtype, 'bpchar', null),\n"
 	"  ('pg_catalog.bool'::pg_catalog.regtype, 'bool', null)\n"
 	"), keyidx as (\n"
 	"  select distinct on (i.indrelid) i.indrelid, i.indkey, i.indnkeyatts,\n"
