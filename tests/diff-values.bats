@@ -24,6 +24,8 @@ create table public.v (
 insert into public.v values
   (1, 1.0, '1 day', 0, 'Abc', 'Strasse', 'happy', '{"a": 1.0}', '{1,2}'),
   (2, 2.50, '24 hours', 1.5, 'x', 'x', 'sad', '{}', '{}');
+create table public.codes (id int primary key, code char(8), tag char(3) not null);
+insert into public.codes values (1, 'ab', 'x'), (2, 'é ü', 'yz'), (3, '', 'a'), (4, null, 'b'), (5, 'a  b', 'c');
 SQL
 	done
 	pg_sql SRC postgres "create database latin encoding 'LATIN1' lc_collate 'C' lc_ctype 'C' template template0"
@@ -82,6 +84,25 @@ diff_on() {
 	done
 	# Each of those is equal to the original by the type's own equality.
 	assert_equal "$(pg_sql SRC vals "select 1.0 = 1.00 and interval '1 day' = '24 hours' and 0::float8 = '-0' and 'Abc'::citext = 'abc' and 'Strasse' = 'STRASSE' collate public.nocase and '{\"a\": 1.0}'::jsonb = '{\"a\": 1.00}'")" t
+}
+
+@test "--checksum hashes character(n) as its text: the same value alike, each changed one named" {
+	run -0 diff_on vals --checksum --table public.codes
+	assert_output --regexp 'public\.codes +equal +5 +5'
+	# bpchar's own hash, which --checksum uses, is the hash of its text.
+	assert_equal "$(pg_sql SRC vals "select count(*) filter (where pg_catalog.hashbpcharextended(code collate \"C\", 7) = pg_catalog.hashtextextended(code::text collate \"C\", 7)) || ' ' || count(code) from public.codes")" "4 4"
+	# Padding is not part of a character(n) value: it prints the same.
+	pg_sql DST vals "update public.codes set code = 'ab      ' where id = 1"
+	run -0 diff_on vals --checksum --table public.codes
+	local change
+	for change in "1|code = 'a b'" "2|code = 'é û'" "2|code = 'é  ü'" "3|code = null" "4|code = ''" "5|tag = 'C'"; do
+		pg_sql DST vals "update public.codes set ${change#*|} where id = ${change%%|*}"
+		run -1 diff_on vals --checksum --table public.codes
+		[[ $output == *"public.codes: changed: id=${change%%|*}"* ]] || fail "$change: $output"
+		pg_psql DST vals -c "truncate public.codes" \
+			-c "insert into public.codes values (1, 'ab', 'x'), (2, 'é ü', 'yz'), (3, '', 'a'), (4, null, 'b'), (5, 'a  b', 'c')" >/dev/null
+	done
+	run -0 diff_on vals --checksum --table public.codes
 }
 
 @test "--checksum between a LATIN1 and a UTF8 database compares the characters, and names keys as they are" {

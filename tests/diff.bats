@@ -290,6 +290,19 @@ SQL
 	pg_sql DST shop "select setval('public.\"Invoice No\"', 1, false)" >/dev/null
 }
 
+@test "sequences only on DST that sort before one on both sides leave that one paired, whatever --jobs" {
+	pg_psql DST shop -c 'create sequence public."Invoice A"' -c 'create sequence public."Invoice B"' \
+		-c 'create sequence public."Invoice C"' >/dev/null
+	local jobs
+	for jobs in 1 4; do
+		run -1 --separate-stderr "$MIGKIT" diff --count --jobs "$jobs" --table 'public.Invoice*' --json
+		jq -e '(.sequences | length) == 4 and .summary.sequences_missing == 3
+			and ([.sequences[] | select(.status != "missing") | .sequence] == ["public.\"Invoice No\""])' <<<"$output" ||
+			fail "--jobs $jobs: $output"
+	done
+	pg_sql DST shop 'drop sequence public."Invoice A", public."Invoice B", public."Invoice C"'
+}
+
 @test "bad options and unreachable servers fail with exit 2" {
 	run -2 --separate-stderr "$MIGKIT" diff --jobs 0
 	[[ $stderr == *'--jobs must be'* ]]

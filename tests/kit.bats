@@ -123,6 +123,16 @@ setup() {
 	assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 1
 	[[ $stderr == "check-db: cannot connect to SRC (pg-src/app at 127.0.0.1): connection to server at \"127.0.0.1\", port $closed failed: Connection refused"* ]] || fail "$stderr"
 	[[ $stderr != *TopSecret* ]]
+	# copy-diff and copy-seq -y leave connecting to their helper, which names the side as one line.
+	local script argv
+	for script in copy-diff "copy-seq -y"; do
+		read -r -a argv <<<"$script"
+		PGPASSWORD=TopSecret run -2 --separate-stderr "kit/${argv[0]}" "${argv[@]:1}"
+		assert_equal "$output" ""
+		assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 1
+		[[ $stderr == *"cannot connect to SRC: connection to server at \"127.0.0.1\", port $closed failed: Connection refused"* ]] || fail "$script: $stderr"
+		[[ $stderr != *TopSecret* ]]
+	done
 }
 
 @test "--json prints one document a JSON parser reads" {

@@ -236,7 +236,6 @@ write_json_file(const diff_run *run, result_t r)
 static result_t
 diff_run_all(diff_run *run)
 {
-	int i, pending = 0;
 	result_t r;
 
 	run->started = now_seconds();
@@ -245,18 +244,15 @@ diff_run_all(diff_run *run)
 		return RESULT_ERROR;
 	if (run->opt->mode == MODE_SCHEMA)
 		return diff_schema(run);
+	/*
+	 * The other connections of --jobs connect while the catalogs are read:
+	 * the sequences and the tables are compared side by side on all of them.
+	 */
+	if (run->opt->mode != MODE_ESTIMATE)
+		diff_pool_start(run, run->opt->jobs);
 	if (!diff_load_catalog(run))
 		return RESULT_ERROR;
-
-	/*
-	 * A connection per side for each table to compare, up to --jobs; more
-	 * are opened when a table is split into key ranges.
-	 */
-	for (i = 0; i < run->ntables; i++)
-		if (run->tables[i]->status == TS_PENDING || run->tables[i]->status == TS_NOT_REPLICATED)
-			pending++;
-	if (run->opt->mode != MODE_ESTIMATE &&
-		!diff_pool_open(run, pending < run->opt->jobs ? pending : run->opt->jobs))
+	if (run->opt->mode != MODE_ESTIMATE && !diff_pool_open(run, run->opt->jobs))
 		return RESULT_ERROR;
 
 	diff_measure_lag(run, &run->lag_start);
@@ -264,6 +260,8 @@ diff_run_all(diff_run *run)
 		judge_estimates(run);
 	else if (!diff_compare_tables(run))
 		run->failed = true;
+	if (run->seq_failed)
+		return RESULT_ERROR; /* logged where it failed; nothing to report without the sequences */
 	if (!run->failed)
 		diff_measure_lag(run, &run->lag_end);
 	run->finished = now_seconds();

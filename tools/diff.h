@@ -117,6 +117,7 @@ typedef struct diff_run {
 	diff_options *opt;
 	PGconn **conns[2]; /* up to opt->jobs connections per side */
 	int nconns;        /* opened so far, per side */
+	int nstarted;      /* connections started (diff_pool_start), opened or not */
 	diff_table **tables;
 	int ntables;
 	diff_sequence **seqs;
@@ -130,12 +131,18 @@ typedef struct diff_run {
 	lag_sample lag_end;
 	double started;
 	double finished;
-	bool failed; /* an error that stopped the run */
+	bool failed;     /* an error that stopped the run */
+	bool seq_failed; /* the sequences could not be read (the error is logged) */
 } diff_run;
 
 extern const char *const side_name[2];
 
-/* diff_pool.c: up to n connections per side, opened at once. */
+/*
+ * diff_pool.c: up to n connections per side, opened at once; started
+ * ahead (diff_pool_start), they connect while other queries run, and
+ * diff_pool_open waits for them.
+ */
+void diff_pool_start(diff_run *run, int n);
 bool diff_pool_open(diff_run *run, int n);
 void diff_pool_close(diff_run *run);
 
@@ -144,6 +151,14 @@ bool diff_load_catalog(diff_run *run);
 void diff_measure_lag(diff_run *run, lag_sample *lag);
 void diff_table_free(diff_table *t);
 void diff_sequence_free(diff_sequence *s);
+
+/*
+ * The query reading each side's sequences (NULL, logged, on a defect),
+ * with the three parameters of kit/sql/relations.sql; diff_load_catalog
+ * reads them itself only for --estimate, else the comparison does, beside
+ * the tables.
+ */
+void diff_sequences_sql(const diff_run *run, char *sql[2]);
 
 /* diff_sequences.c: pairs both sides' sequences (their queries' results) and judges each. */
 void diff_merge_sequences(diff_run *run, PGresult *res[2]);

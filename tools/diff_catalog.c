@@ -70,6 +70,7 @@ static const char columns_sql[] =
 	"  ('pg_catalog.timestamp'::pg_catalog.regtype, 'epoch', null),\n"
 	"  ('pg_catalog.timestamptz'::pg_catalog.regtype, 'epoch', null),\n"
 	"  ('pg_catalog.date'::pg_catalog.regtype, 'date', null),\n"
+	"  ('pg_catalog.bpchar'::pg_catalog.regtype, 'bpchar', null),\n"
 	"  ('pg_catalog.bool'::pg_catalog.regtype, 'bool', null)\n"
 	"), keyidx as (\n"
 	"  select distinct on (i.indrelid) i.indrelid, i.indkey, i.indnkeyatts,\n"
@@ -540,17 +541,28 @@ diff_load_catalog(diff_run *run)
 	if (!load_replication(run))
 		return false;
 
-	sql[SRC] = sequences_read_sql(PQserverVersion(run->conns[SRC][0]), true);
-	sql[DST] = sequences_read_sql(PQserverVersion(run->conns[DST][0]), true);
-	if (!query_both(run, sql, 3, both, res))
-		return false;
-	diff_merge_sequences(run, res);
-	PQclear(res[SRC]);
-	PQclear(res[DST]);
+	/* The comparison reads the sequences alongside the tables' first queries. */
+	if (run->opt->mode == MODE_ESTIMATE) {
+		diff_sequences_sql(run, sql);
+		if (!query_both(run, sql, 3, both, res))
+			return false;
+		diff_merge_sequences(run, res);
+		PQclear(res[SRC]);
+		PQclear(res[DST]);
+	}
 
 	if (run->opt->mode == MODE_CHECKSUM)
 		return load_columns(run);
 	return true;
+}
+
+void
+diff_sequences_sql(const diff_run *run, char *sql[2])
+{
+	int s;
+
+	for (s = 0; s < 2; s++)
+		sql[s] = sequences_read_sql(PQserverVersion(run->conns[s][0]), true);
 }
 
 /*

@@ -30,10 +30,12 @@
 #include "diff.h"
 #include "diff_task.h"
 #include "pg.h"
+#include "sql.h"
 
 typedef struct worker {
 	PGconn *conn[2];
 	task *task;
+	bool sequences; /* reading both sides' sequences instead of a task */
 	bool busy[2];
 	bool failed[2];
 	PGresult *res[2];
@@ -45,8 +47,10 @@ typedef struct compare {
 	worker *workers; /* room for --jobs */
 	int nworkers;    /* connected */
 	task_queue queue;
-	bool lost;       /* a connection broke or would not open: stop */
-	const char *why; /* the note for what was not compared */
+	bool lost;             /* a connection broke or would not open: stop */
+	const char *why;       /* the note for what was not compared */
+	bool seq_failed;       /* the sequences could not be read */
+	const char *params[3]; /* the sequences query's: include, exclude, pick */
 } compare;
 
 static void
@@ -414,12 +418,65 @@ done_leaf(task *tk, PGresult *res[2])
 	free(rows);
 }
 
+/*
+ * Worker w's first job: both sides' sequences, read while the other
+ * workers take the tables' first queries.
+ */
+static void
+sequences_start(compare *cmp, worker *w)
+{
+	char *sql[2];
+	int s;
+
+	diff_sequences_sql(cmp->run, sql);
+	w->sequences = true;
+	for (s = 0; s < 2; s++) {
+		w->res[s] = NULL;
+		w->busy[s] = false;
+		w->failed[s] = true;
+		w->sql[s] = sql[s];
+	}
+	for (s = 0; s < 2; s++) {
+		if (w->sql[s] == NULL)
+			continue;
+		if (pg_send(w->conn[s], side_name[s], w->sql[s], 3, cmp->params)) {
+			w->busy[s] = true;
+			w->failed[s] = false;
+		} else if (PQstatus(w->conn[s]) == CONNECTION_BAD)
+			cmp->lost = true;
+	}
+}
+
+static void
+sequences_finish(compare *cmp, worker *w)
+{
+	int s;
+
+	if (w->failed[SRC] || w->failed[DST])
+		cmp->seq_failed = true;
+	else
+		diff_merge_sequences(cmp->run, w->res);
+	for (s = 0; s < 2; s++) {
+		PQclear(w->res[s]);
+		w->res[s] = NULL;
+		free(w->sql[s]);
+		w->sql[s] = NULL;
+	}
+	w->sequences = false;
+}
+
 static void
 worker_finish(compare *cmp, worker *w)
 {
 	task *tk = w->task;
-	diff_table *t = tk->t;
+	diff_table *t;
 	int s;
+
+	if (w->sequences) {
+		sequences_finish(cmp, w);
+		return;
+	}
+	t = tk->t;
 
 	for (s = 0; s < 2; s++)
 		if (w->failed[s])
@@ -491,6 +548,8 @@ start_tasks(compare *cmp, double now)
 		worker *w = &cmp->workers[i];
 		task *tk;
 
+		if (w->sequences)
+			continue;
 		while (w->task == NULL && (tk = queue_pop_due(&cmp->queue, now)) != NULL) {
 			if (task_moot(tk)) {
 				diff_table *t = tk->t;
@@ -567,6 +626,11 @@ abandon(compare *cmp)
 	for (i = 0; i < cmp->nworkers; i++) {
 		worker *w = &cmp->workers[i];
 
+		if (w->sequences) {
+			w->failed[SRC] = true;
+			sequences_finish(cmp, w);
+			continue;
+		}
 		if (w->task == NULL)
 			continue;
 		table_fail(w->task->t, cmp->why);
@@ -588,6 +652,9 @@ diff_compare_tables(diff_run *run)
 
 	memset(&cmp, 0, sizeof(cmp));
 	cmp.run = run;
+	cmp.params[0] = sql_include();
+	cmp.params[1] = sql_exclude();
+	cmp.params[2] = run->opt->pick ? run->opt->pick : "[]";
 	cmp.why = "not compared: a connection was lost (see the error above)";
 	cmp.nworkers = run->nconns;
 	cmp.workers = xcalloc((size_t) run->opt->jobs, sizeof(worker));
@@ -621,9 +688,17 @@ diff_compare_tables(diff_run *run)
 		queue_push(&cmp.queue, tk, false);
 	}
 
+	/* The sequences first, on the first worker; the tables on the others, then on it too. */
+	if (cmp.nworkers > 0)
+		sequences_start(&cmp, &cmp.workers[0]);
+	if (cmp.workers[0].sequences && !cmp.workers[0].busy[SRC] && !cmp.workers[0].busy[DST])
+		sequences_finish(&cmp, &cmp.workers[0]);
+
 	ok = run_loop(&cmp);
 	if (!ok)
 		abandon(&cmp);
 	free(cmp.workers);
-	return ok;
+	if (cmp.seq_failed)
+		run->seq_failed = true;
+	return ok && !cmp.seq_failed;
 }

@@ -35,8 +35,8 @@ diff_hash_kind(const char *name)
 		const char *name;
 		hash_kind kind;
 	} kinds[] = {
-		{"fn", HASH_FN},       {"bool", HASH_BOOL},   {"date", HASH_DATE}, {"int8", HASH_INT8},
-		{"float", HASH_FLOAT}, {"epoch", HASH_EPOCH}, {"text", HASH_TEXT},
+		{"fn", HASH_FN},       {"bool", HASH_BOOL},   {"date", HASH_DATE},     {"int8", HASH_INT8},
+		{"float", HASH_FLOAT}, {"epoch", HASH_EPOCH}, {"bpchar", HASH_BPCHAR}, {"text", HASH_TEXT},
 	};
 	size_t i;
 
@@ -93,6 +93,16 @@ column_hash(const hash_column *c, const char *seed, bool recode)
 				"(%s(%s, %s) operator(pg_catalog.#) case when %s operator(pg_catalog.<>) 0 then 0"
 				" when %s::pg_catalog.text operator(pg_catalog.=) '-0' then 1 else 0 end)",
 				c->fn, q, seed, q, q);
+		case HASH_BPCHAR:
+			/*
+			 * hashbpcharextended hashes the bytes before the trailing
+			 * spaces: those of the text the cast would make (a space is
+			 * one byte in every server encoding), so it hashes as
+			 * hashtextextended would, at a fraction of the cost.
+			 */
+			if (!recode)
+				return xasprintf("pg_catalog.hashbpcharextended(%s collate pg_catalog.\"C\", %s)", q, seed);
+			break;
 		case HASH_BOOL:
 		case HASH_TEXT: break;
 	}

@@ -10,7 +10,10 @@
  * and float8 (with -0 told apart from 0); bigint adds its high half (its
  * hash folds the value to 32 bits); a date is its day number; a timestamp
  * (with or without time zone) its seconds from 1970 as float8, which tell
- * every microsecond apart from 1834 to 2106 (outside, its text too).
+ * every microsecond apart from 1834 to 2106 (outside, its text too); a
+ * character(n) its bytes without the trailing spaces, as its text has them,
+ * by bpchar's own hash under collation "C" (the same hash as its text's,
+ * without the cast to text, which costs several times the hash).
  * Every other
  * type is hashed through its text, byte by byte, under the same session
  * settings on both sides (ISO dates, UTC, the postgres interval style, hex
@@ -28,13 +31,14 @@
 
 /* How a column is hashed (diff_catalog.c decides from its type). */
 typedef enum {
-	HASH_FN,    /* fn(column, seed): the type's own extended hash function */
-	HASH_BOOL,  /* picks the seed of a mixing call */
-	HASH_DATE,  /* days from 2000-01-01, infinities apart */
-	HASH_INT8,  /* bigint's hash and its high half */
-	HASH_EPOCH, /* timestamp, timestamptz: seconds from 1970 as float8 */
-	HASH_FLOAT, /* the type's hash (fn), -0 apart from 0 */
-	HASH_TEXT   /* its text, byte by byte */
+	HASH_FN,     /* fn(column, seed): the type's own extended hash function */
+	HASH_BOOL,   /* picks the seed of a mixing call */
+	HASH_DATE,   /* days from 2000-01-01, infinities apart */
+	HASH_INT8,   /* bigint's hash and its high half */
+	HASH_EPOCH,  /* timestamp, timestamptz: seconds from 1970 as float8 */
+	HASH_FLOAT,  /* the type's hash (fn), -0 apart from 0 */
+	HASH_BPCHAR, /* character(n): its bytes without trailing spaces, as its text */
+	HASH_TEXT    /* its text, byte by byte */
 } hash_kind;
 
 /* A column of the table, in attribute order. */

@@ -31,6 +31,23 @@ session_setup(PGconn *conn, const char *side)
 	return pg_exec(conn, side, setup_sql, 0, NULL);
 }
 
+void
+diff_pool_start(diff_run *run, int n)
+{
+	int s, i;
+
+	if (n > DIFF_MAX_JOBS)
+		n = DIFF_MAX_JOBS;
+	for (s = 0; s < 2; s++) {
+		if (run->conns[s] == NULL)
+			run->conns[s] = xcalloc(DIFF_MAX_JOBS, sizeof(PGconn *));
+		for (i = run->nstarted; i < n; i++)
+			run->conns[s][i] = pg_connect_start(side_name[s], run->opt->conninfo[s]);
+	}
+	if (n > run->nstarted)
+		run->nstarted = n;
+}
+
 bool
 diff_pool_open(diff_run *run, int n)
 {
@@ -41,12 +58,7 @@ diff_pool_open(diff_run *run, int n)
 		n = DIFF_MAX_JOBS;
 	if (n <= from)
 		return true;
-	for (s = 0; s < 2; s++) {
-		if (run->conns[s] == NULL)
-			run->conns[s] = xcalloc(DIFF_MAX_JOBS, sizeof(PGconn *));
-		for (i = from; i < n; i++)
-			run->conns[s][i] = pg_connect_start(side_name[s], run->opt->conninfo[s]);
-	}
+	diff_pool_start(run, n);
 	for (s = 0; s < 2; s++)
 		for (i = from; i < n; i++) {
 			if (run->conns[s][i] == NULL || !ok) {
@@ -74,4 +86,5 @@ diff_pool_close(diff_run *run)
 		run->conns[s] = NULL;
 	}
 	run->nconns = 0;
+	run->nstarted = 0;
 }

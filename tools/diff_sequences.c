@@ -56,7 +56,7 @@ sequence_status(const diff_sequence *q, bool after_fence)
 void
 diff_merge_sequences(diff_run *run, PGresult *res[2])
 {
-	int cap = 0, s, i;
+	int cap = 0, s, i, nsrc = 0;
 
 	for (s = 0; s < 2; s++) {
 		int n = PQntuples(res[s]);
@@ -76,9 +76,9 @@ diff_merge_sequences(diff_run *run, PGresult *res[2])
 
 				key.schema = (char *) schema;
 				key.name = (char *) name;
-				hit = run->nseqs ? bsearch(&kp, run->seqs, (size_t) run->nseqs, sizeof(diff_sequence *),
-										   sequence_cmp)
-								 : NULL;
+				/* Among SRC's only: those only on DST are appended unsorted. */
+				hit = nsrc ? bsearch(&kp, run->seqs, (size_t) nsrc, sizeof(diff_sequence *), sequence_cmp)
+						   : NULL;
 				q = hit ? *hit : NULL;
 			}
 			if (q == NULL) {
@@ -101,6 +101,8 @@ diff_merge_sequences(diff_run *run, PGresult *res[2])
 		/* SRC's, sorted, are what DST's are looked up in. */
 		if (run->nseqs > 1)
 			qsort(run->seqs, (size_t) run->nseqs, sizeof(diff_sequence *), sequence_cmp);
+		if (s == SRC)
+			nsrc = run->nseqs;
 	}
 	for (i = 0; i < run->nseqs; i++) {
 		diff_sequence *q = run->seqs[i];

@@ -105,22 +105,13 @@ connect_timeout_of(PGconn *conn)
 	return secs > 0 ? (double) secs : 30.0;
 }
 
-/* A walsender's connection (replication=...): it runs no planner, and takes no extended protocol. */
+/*
+ * Waits for a connection started by connect_start; a session for SQL
+ * (not a replication connection, which takes no extended-protocol query)
+ * gets JIT turned off.
+ */
 static bool
-is_replication(PGconn *conn)
-{
-	PQconninfoOption *opts = PQconninfo(conn), *o;
-	bool replication = false;
-
-	for (o = opts; o && o->keyword; o++)
-		if (strcmp(o->keyword, "replication") == 0 && o->val && *o->val)
-			replication = true;
-	PQconninfoFree(opts);
-	return replication;
-}
-
-bool
-pg_connect_wait(const char *side, PGconn *conn)
+connect_wait(const char *side, PGconn *conn, bool sql_session)
 {
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 	double timeout = connect_timeout_of(conn);
@@ -137,7 +128,7 @@ pg_connect_wait(const char *side, PGconn *conn)
 			 * seconds of compiling for milliseconds of work.
 			 */
 			if (PQserverVersion(conn) >= PG_OLDEST)
-				return is_replication(conn) || pg_exec(conn, side, "set jit = off", 0, NULL);
+				return !sql_session || pg_exec(conn, side, "set jit = off", 0, NULL);
 			log_error("%s runs PostgreSQL %s: migkit works with %d and later", side,
 					  PQparameterStatus(conn, "server_version"), PG_OLDEST / 10000);
 			return false;
@@ -159,6 +150,12 @@ pg_connect_wait(const char *side, PGconn *conn)
 	return false;
 }
 
+bool
+pg_connect_wait(const char *side, PGconn *conn)
+{
+	return connect_wait(side, conn, true);
+}
+
 PGconn *
 pg_connect(const char *side, const char *conninfo)
 {
@@ -176,7 +173,7 @@ pg_connect_replication(const char *side, const char *conninfo)
 {
 	PGconn *conn = connect_start(side, conninfo, "database");
 
-	if (conn && !pg_connect_wait(side, conn)) {
+	if (conn && !connect_wait(side, conn, false)) {
 		pg_finish(conn);
 		return NULL;
 	}

@@ -23,29 +23,30 @@
  * the sequence itself.  $4/$5/$6 (oids, values, is_called) replace the
  * current value of a sequence with a planned one, so that a dry run checks
  * the plan ($1 to $3 are the patterns of kit/sql/relations.sql).  The text
- * follows sequences_with_relations(); %s is where MATERIALIZED goes.
+ * follows sequences_with_relations(); %s is where MATERIALIZED goes.  The
+ * owned sequences are found from the database's sequences (rel), joined:
+ * as a filter ("in (select oid from rel)") under the planner's estimate
+ * of one owned sequence, rel was scanned again for each of them.
  */
 static const char seq_check_body[] =
 	", o as %s(\n"
-	"  select s.oid, n.nspname, s.relname, tn.nspname as tnsp, t.relname as tname, a.attname,\n"
-	"         q.seqincrement, p.value as pvalue, p.called as pcalled\n"
-	"    from pg_catalog.pg_depend d\n"
-	"    join pg_catalog.pg_class s on s.oid = d.objid and s.relkind = 'S'\n"
-	"    join pg_catalog.pg_namespace n on n.oid = s.relnamespace\n"
-	"    join pg_catalog.pg_sequence q on q.seqrelid = s.oid\n"
+	"  select r.oid, r.schema_name as nspname, r.name as relname, tn.nspname as tnsp, t.relname as tname,\n"
+	"         a.attname, q.seqincrement, p.value as pvalue, p.called as pcalled\n"
+	"    from rel r\n"
+	"    join pg_catalog.pg_depend d on d.objid = r.oid\n"
+	"    join pg_catalog.pg_sequence q on q.seqrelid = r.oid\n"
 	"    join pg_catalog.pg_class t on t.oid = d.refobjid\n"
 	"    join pg_catalog.pg_namespace tn on tn.oid = t.relnamespace\n"
 	"    join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum = d.refobjsubid and not a.attisdropped\n"
 	"    join pg_catalog.pg_type ty on ty.oid = a.atttypid\n"
 	"    left join rows from (pg_catalog.unnest($4::pg_catalog.oid[]), pg_catalog.unnest($5::pg_catalog.int8[]),\n"
-	"                         pg_catalog.unnest($6::pg_catalog.bool[])) as p(oid, value, called) on p.oid = s.oid\n"
+	"                         pg_catalog.unnest($6::pg_catalog.bool[])) as p(oid, value, called) on p.oid = r.oid\n"
 	"   where d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n"
 	"     and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass\n"
 	"     and d.deptype in ('a', 'i') and d.refobjsubid > 0\n"
 	"     and case when ty.typtype = 'd' then ty.typbasetype else ty.oid end in\n"
 	"         ('pg_catalog.int2'::pg_catalog.regtype, 'pg_catalog.int4'::pg_catalog.regtype,\n"
 	"          'pg_catalog.int8'::pg_catalog.regtype, 'pg_catalog.numeric'::pg_catalog.regtype)\n"
-	"     and s.oid in (select oid from rel)\n"
 	"), x as %s(\n"
 	"  select o.*, pg_catalog.query_to_xml(pg_catalog.format(\n"
 	"           'select (select max(%%1$I) from %%2$I.%%3$I)::text as mx, (select min(%%1$I) from %%2$I.%%3$I)::text as mn,'\n"

@@ -41,7 +41,8 @@ sequences_with_relations(int server_version)
  * longer UNION ALL costs more again: its planning grows faster than
  * linearly).  Without exact they are left NULL (the chunks select
  * nothing).  Materialized CTEs make each function run once per sequence;
- * CASE keeps the reads away from unreadable ones.
+ * CASE keeps the reads away from unreadable ones.  Only the picked ones
+ * (migkit diff --table) are read.
  */
 char *
 sequences_read_sql(int server_version, bool exact)
@@ -58,6 +59,7 @@ sequences_read_sql(int server_version, bool exact)
 		"           and pg_catalog.has_schema_privilege(r.schema_name, 'USAGE') as readable,\n"
 		"         pg_catalog.has_sequence_privilege(r.oid, 'UPDATE') as writable\n"
 		"    from rel r\n"
+		"   where r.picked\n"
 		"), fast as %s(\n"
 		"  select s.*, case when s.readable then pg_catalog.pg_sequence_last_value(s.oid) end as lv\n"
 		"    from s\n"

@@ -12,6 +12,7 @@
  * The query reading every sequence of the database with whether the role
  * may read and set it; a sequence it cannot read comes with readable false
  * rather than failing the query, so that all of them can be named at once.
+ * Only the sequences picked (the pick patterns) come back.
  * Columns: oid, nspname, relname, qualified, picked, readable, writable,
  * last_value, is_called, increment, min, max; it takes the three
  * parameters of kit/sql/relations.sql (include, exclude, pick).  exact: also read the value

@@ -216,13 +216,14 @@ static void
 test_row_hash(void)
 {
 	hash_column cols[] = {
-		{"id", true, HASH_INT8, NULL},    {"amount", false, HASH_TEXT, NULL},
-		{"name", true, HASH_TEXT, NULL},  {"flag", false, HASH_BOOL, NULL},
-		{"born", false, HASH_DATE, NULL}, {"ratio", true, HASH_FLOAT, "pg_catalog.hashfloat8extended"},
+		{"id", true, HASH_INT8, NULL},     {"amount", false, HASH_TEXT, NULL},
+		{"name", true, HASH_TEXT, NULL},   {"flag", false, HASH_BOOL, NULL},
+		{"born", false, HASH_DATE, NULL},  {"ratio", true, HASH_FLOAT, "pg_catalog.hashfloat8extended"},
+		{"code", true, HASH_BPCHAR, NULL},
 	};
-	hash_column swapped[] = {cols[0], cols[2], cols[1], cols[3], cols[4], cols[5]};
+	hash_column swapped[] = {cols[0], cols[2], cols[1], cols[3], cols[4], cols[5], cols[6]};
 	hash_column many[120];
-	char *a = hash_of(cols, 6), *b, *c;
+	char *a = hash_of(cols, 7), *b, *c;
 	int i;
 
 	LACKS(a, "hash_record_extended", "the row hash needs no hash_record_extended (PostgreSQL 14)");
@@ -235,14 +236,17 @@ test_row_hash(void)
 	LACKS(a, "hash_numeric_extended", "no numeric hash: it takes 1.0 as 1.00 and -1.5 as 1.5");
 	LACKS(a, "hash_array_extended", "no array hash: it ignores the bounds, and its seed when empty");
 	HAS(a, "name::pg_catalog.text collate pg_catalog.\"C\"", "a text is hashed byte by byte");
+	HAS(a, "pg_catalog.hashbpcharextended(code collate pg_catalog.\"C\", ",
+		"a character(n) is hashed by bpchar's hash, not through a cast to text");
+	LACKS(a, "code::pg_catalog.text", "a character(n) is not cast to text");
 	HAS(a, "case when flag then", "a boolean picks a seed");
 	HAS(a, "when born operator(pg_catalog.<) '2000-01-01'", "a date's CASE keeps NULL apart from -infinity");
 	LACKS(a, "else -2147483647", "a NULL date does not hash like a value");
 	HAS(a, "coalesce(", "a nullable column leaves a trace when NULL");
 	OK(every_call_qualified(a), "every function the expression calls is schema-qualified");
-	b = hash_of(cols, 6);
+	b = hash_of(cols, 7);
 	IS(a, b, "the same columns give the same expression");
-	c = hash_of(swapped, 6);
+	c = hash_of(swapped, 7);
 	OK(strcmp(a, c) != 0, "the order of the columns counts");
 	free(a);
 	free(b);
@@ -256,9 +260,11 @@ test_row_hash(void)
 	a = hash_of(many, 120);
 	OK(a && strlen(a) < 20000, "120 columns give an expression of bounded size (the chain is cut)");
 	free(a);
-	a = diff_hash_expr(cols, 6, true);
+	a = diff_hash_expr(cols, 7, true);
 	HAS(a, "pg_catalog.convert_to(name::pg_catalog.text, 'UTF8')",
 		"between servers of different encodings, text is hashed as UTF-8");
+	HAS(a, "pg_catalog.convert_to(code::pg_catalog.text, 'UTF8')",
+		"between servers of different encodings, a character(n) is hashed as its UTF-8 text too");
 	free(a);
 	a = hash_of(NULL, 0);
 	IS(a, "pg_catalog.hashint8extended(0, 0)", "a table without columns hashes to a constant");
@@ -515,7 +521,8 @@ test_copy_state(void)
 	d->table = xstrdup("public.t");
 	d->name = xstrdup("t_v");
 	d->drop_sql = xstrdup("DROP INDEX IF EXISTS public.t_v;");
-	d->create_sql = xstrdup("CREATE INDEX t_v ON public.t USING btree (v);\nCOMMENT ON INDEX public.t_v IS 'it''s \"v\": a\\b';");
+	d->create_sql = xstrdup(
+		"CREATE INDEX t_v ON public.t USING btree (v);\nCOMMENT ON INDEX public.t_v IS 'it''s \"v\": a\\b';");
 	st->deferred = xcalloc(1, sizeof(copy_deferred *));
 	st->deferred[st->ndeferred++] = d;
 	st->los = 3;
@@ -529,9 +536,11 @@ test_copy_state(void)
 		IS(back->tables[0]->name, "public.\"Order \"\"Items\"\"\"", "a quoted name with quotes");
 		IS(back->tables[1]->name, "sch\u00e9ma.t\tab", "a name with a tab and non-ASCII text");
 		OK(back->tables[1]->size == 1LL << 40 && back->tables[0]->rows == 42, "sizes and rows");
-		OK(back->ndeferred == 1 && back->deferred[0]->step == 2 && !back->deferred[0]->done, "the deferred index");
+		OK(back->ndeferred == 1 && back->deferred[0]->step == 2 && !back->deferred[0]->done,
+		   "the deferred index");
 		if (back->ndeferred == 1)
-			IS(back->deferred[0]->create_sql, d->create_sql, "its SQL, with a newline, quotes and a backslash");
+			IS(back->deferred[0]->create_sql, d->create_sql,
+			   "its SQL, with a newline, quotes and a backslash");
 		OK(back->los == 3 && !back->los_done, "the large objects");
 		copy_state_free(back);
 	}
@@ -540,7 +549,8 @@ test_copy_state(void)
 	sql = copy_snapshot_import_sql("00000003-0000001B-1");
 	IS(sql, "set transaction snapshot '00000003-0000001B-1'", "a snapshot is imported by its name");
 	free(sql);
-	OK(copy_snapshot_import_sql("x'; drop table t; --") == NULL, "a name that is no snapshot name is refused");
+	OK(copy_snapshot_import_sql("x'; drop table t; --") == NULL,
+	   "a name that is no snapshot name is refused");
 }
 
 /* html_quote of s (static buffer). */
