@@ -416,6 +416,7 @@ phase_streaming() {
 		# copy-diff, held by a lock on DST so that the kill lands in its step.
 		local pid
 		hold_start DST "begin; lock table public.big in access exclusive mode; select pg_sleep(600); commit"
+		wait_for DST "$DB" "select count(*) from pg_locks where relation = 'public.big'::regclass and mode = 'AccessExclusiveLock' and granted" 1
 		setsid "$kit/copy-diff" --checksum >"$CELL/killed.out" 2>&1 3>&- &
 		pid=$!
 		wait_for DST postgres "select count(*) > 0 from pg_stat_activity where datname = '$DB' and application_name like 'migkit%' and wait_event_type = 'Lock'" t
