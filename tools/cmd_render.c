@@ -258,25 +258,12 @@ render_make_dirs(const char *path)
 bool
 render_write_file(const char *path, const char *text, mode_t mode)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long) getpid());
-	FILE *f = fopen(tmp, "wb");
-	bool ok;
+	file_replace r;
 
-	if (f == NULL) {
-		log_error("cannot write %s: %s", tmp, strerror(errno));
-		free(tmp);
+	if (!file_replace_open(&r, path, mode))
 		return false;
-	}
-	ok = fputs(text, f) >= 0;
-	ok = (fclose(f) == 0) && ok;
-	ok = ok && chmod(tmp, mode) == 0;
-	ok = ok && rename(tmp, path) == 0;
-	if (!ok) {
-		log_error("cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-	}
-	free(tmp);
-	return ok;
+	(void) fputs(text, r.f); /* a failure shows in ferror() at the commit */
+	return file_replace_commit(&r, false);
 }
 
 static bool

@@ -61,32 +61,17 @@ json_path_for(const char *html)
 	return xasprintf("%s.json", html);
 }
 
-/* Writes one form to path through a file beside it (mode 0600), renamed at the end. */
+/* Writes one form to path (mode 0600), replacing it whole. */
 static bool
 write_form(const char *path, void (*form)(FILE *, const report_data *, const report_facts *),
 		   const report_data *d, const report_facts *f)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long) getpid());
-	mode_t old = umask(077);
-	FILE *out = fopen(tmp, "w");
-	bool ok;
+	file_replace r;
 
-	umask(old);
-	if (out == NULL) {
-		log_error("cannot write %s: %s", path, strerror(errno));
-		free(tmp);
+	if (!file_replace_open(&r, path, 0600))
 		return false;
-	}
-	form(out, d, f);
-	ok = !ferror(out);
-	ok = fclose(out) == 0 && ok;
-	ok = ok && rename(tmp, path) == 0;
-	if (!ok) {
-		log_error("cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-	}
-	free(tmp);
-	return ok;
+	form(r.f, d, f);
+	return file_replace_commit(&r, false);
 }
 
 result_t

@@ -199,7 +199,7 @@ write_deferred(json *j, const copy_state *st)
 bool
 copy_state_write(copy_state *st, const char *path)
 {
-	char *tmp = xasprintf("%s.tmp", path);
+	file_replace r;
 	long long total, done;
 	char buf[64];
 	struct timeval tv;
@@ -213,11 +213,9 @@ copy_state_write(copy_state *st, const char *path)
 	st->last_write = now_seconds();
 	done = copy_state_done_bytes(st, &total);
 	eta = copy_state_eta(st);
-	if ((f = fopen(tmp, "w")) == NULL) {
-		log_error("cannot write %s: %s", tmp, strerror(errno));
-		free(tmp);
+	if (!file_replace_open(&r, path, 0600))
 		return false;
-	}
+	f = r.f;
 	for (i = 0; i < st->ntables; i++)
 		ndone += st->tables[i]->done;
 	for (i = 0; i < st->ndeferred; i++)
@@ -265,22 +263,8 @@ copy_state_write(copy_state *st, const char *path)
 	write_deferred(&j, st);
 	json_object_end(&j);
 	json_finish(&j);
-	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
-		log_error("cannot write %s: %s", tmp, strerror(errno));
-		fclose(f);
-		unlink(tmp);
-		free(tmp);
-		return false;
-	}
-	fclose(f);
-	if (rename(tmp, path) != 0) {
-		log_error("cannot rename %s to %s: %s", tmp, path, strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		return false;
-	}
-	free(tmp);
-	return true;
+	/* Durable: a rerun goes on from what it says. */
+	return file_replace_commit(&r, true);
 }
 
 /* ---- reading ---- */

@@ -5,12 +5,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -380,4 +382,42 @@ wall_seconds(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+bool
+file_replace_open(file_replace *r, const char *path, unsigned mode)
+{
+	int fd;
+
+	r->path = path;
+	r->tmp = xasprintf("%s.tmp.%ld", path, (long) getpid());
+	r->f = NULL;
+	fd = open(r->tmp, O_WRONLY | O_CREAT | O_TRUNC, (mode_t) mode);
+	if (fd >= 0 && fchmod(fd, (mode_t) mode) == 0 && (r->f = fdopen(fd, "w")) != NULL)
+		return true;
+	log_error("cannot write %s: %s", path, strerror(errno));
+	if (fd >= 0) {
+		close(fd);
+		unlink(r->tmp);
+	}
+	free(r->tmp);
+	r->tmp = NULL;
+	return false;
+}
+
+bool
+file_replace_commit(file_replace *r, bool durable)
+{
+	bool ok = fflush(r->f) == 0 && !ferror(r->f) && (!durable || fsync(fileno(r->f)) == 0);
+
+	ok = fclose(r->f) == 0 && ok;
+	ok = ok && rename(r->tmp, r->path) == 0;
+	if (!ok) {
+		log_error("cannot write %s: %s", r->path, strerror(errno));
+		unlink(r->tmp);
+	}
+	free(r->tmp);
+	r->tmp = NULL;
+	r->f = NULL;
+	return ok;
 }

@@ -49,6 +49,22 @@ char *sb_steal(strbuf *sb); /* the string; sb is left empty */
 /* Appends s with control characters as escapes (\n, \r, \xNN): one line for a message. */
 void sb_append_escaped(strbuf *sb, const char *s);
 
+/*
+ * A file replaced whole: written to a file beside it (mode MODE), then
+ * renamed over it, so that a reader sees the old file or the new one,
+ * never part of one.  file_replace_commit flushes (and with DURABLE,
+ * fsyncs) and renames; on any failure the temporary file goes, the error
+ * is logged once, and false is returned.
+ */
+typedef struct file_replace {
+	FILE *f;
+	char *tmp;
+	const char *path;
+} file_replace;
+
+bool file_replace_open(file_replace *r, const char *path, unsigned mode);
+bool file_replace_commit(file_replace *r, bool durable);
+
 /* Parses a whole decimal integer; false when s is not one. */
 bool parse_long(const char *s, long *out);
 
