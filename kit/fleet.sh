@@ -1,12 +1,12 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2153 # FLEET_NAME, FLEET_DBS, FLEET_DST_DBS, FLEET_KITS: set by the fleet script
+# shellcheck disable=SC2153 # FLEET_NAME, FLEET_DBS, FLEET_DST_DBS, FLEET_KITS: set by kit/kits.sh
 # kit/fleet.sh: the mechanics of a fleet's `fleet` script, which runs one
 # step in the kits of many databases: its options, the choice of kits, how
 # many run at once (for the steps that take replication slots, WAL senders
 # or workers, what the servers have free), the runs, each in a process
 # group of its own with its output appended to the kit's log/STEP.log,
-# Ctrl-C, and the one summary.  The fleet script sets FLEET_NAME and the
-# arrays FLEET_DBS, FLEET_DST_DBS and FLEET_KITS, then calls fleet_main.
+# Ctrl-C, and the one summary.  The fleet script sources kit/kits.sh (FLEET_NAME
+# and the arrays FLEET_DBS, FLEET_DST_DBS and FLEET_KITS), then calls fleet_main.
 # Every function here is named fleet_*.
 #
 # Exit status: 0 every kit done, 1 a negative answer in some kit (and no

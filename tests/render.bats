@@ -253,7 +253,7 @@ fleet_yml() {
 		run -0 grep -c "^It is one kit of a fleet: \`$BATS_TEST_TMPDIR/out/pg-meta.fleet/fleet STEP\`" "out/pg-meta.$db/README.md"
 	done
 	run -0 ls out/pg-meta.fleet out/pg-meta.fleet/kit
-	assert_output $'out/pg-meta.fleet:\nREADME.md\nfleet\nkit\nlog\n\nout/pg-meta.fleet/kit:\nCONTEXT\nfleet.sh'
+	assert_output $'out/pg-meta.fleet:\nREADME.md\nfleet\nkit\nlog\n\nout/pg-meta.fleet/kit:\nCONTEXT\nfleet.sh\nkits.sh'
 	assert_equal "$(stat -c %a out/pg-meta.fleet/fleet)" 700
 	assert_equal "$(stat -c %a out/pg-meta.fleet/README.md)" 600
 	run -0 find out -perm /077
@@ -268,7 +268,7 @@ fleet_yml() {
 	fleet_yml
 	run -0 "$MIGKIT" render -q -o out f.yml
 	cd out/pg-meta.fleet
-	run "$SHELLCHECK" -x fleet kit/fleet.sh
+	run "$SHELLCHECK" -x fleet kit/fleet.sh kit/kits.sh
 	assert_success
 }
 

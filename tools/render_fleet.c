@@ -250,9 +250,66 @@ render_fleet_files(const tpl_vars *vars, const char *tdir, rendered **out, int *
 	return true;
 }
 
-/* The fleet's directory: its files, log/, and its marker, as a kit has one. */
+/* Appends NAME=(WORD...) to sb, each value one shell word; false for a value no word can hold. */
 static bool
-write_fleet_dir(const char *dir, const char *context, const rendered *files, int n)
+append_array(strbuf *sb, const char *name, const char *const *values, int n)
+{
+	int i;
+
+	sb_printf(sb, "%s=(\n", name);
+	for (i = 0; i < n; i++) {
+		sb_append_char(sb, '\t');
+		if (!shell_quote(sb, values[i])) {
+			log_error("%s cannot be written as one shell word", values[i]);
+			return false;
+		}
+		sb_append_char(sb, '\n');
+	}
+	sb_append(sb, ")\n");
+	return true;
+}
+
+/*
+ * kit/kits.sh, which the fleet script sources: the fleet's name and its
+ * kits in order (the database on SRC, its name on DST, the kit's
+ * directory), as shell words.  Data, not a template: the script itself
+ * holds no value.
+ */
+static char *
+kits_sh(const char *context, const member *members, int n)
+{
+	const char **srcs = xcalloc((size_t) n + 1, sizeof(char *)),
+			   **dsts = xcalloc((size_t) n + 1, sizeof(char *));
+	const char **kits = xcalloc((size_t) n + 1, sizeof(char *));
+	strbuf sb;
+	bool ok;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		srcs[i] = config_get(members[i].cfg, "src_db");
+		dsts[i] = config_get(members[i].cfg, "dst_db");
+		kits[i] = members[i].kit_dir;
+	}
+	sb_init(&sb);
+	sb_append(&sb, "# shellcheck shell=bash disable=SC2034 # read by kit/fleet.sh\n"
+				   "# The kits of this fleet, written by migkit render.\nFLEET_NAME=");
+	ok = shell_quote(&sb, context);
+	sb_append_char(&sb, '\n');
+	ok = ok && append_array(&sb, "FLEET_DBS", srcs, n) && append_array(&sb, "FLEET_DST_DBS", dsts, n) &&
+		 append_array(&sb, "FLEET_KITS", kits, n);
+	free(srcs);
+	free(dsts);
+	free(kits);
+	if (!ok) {
+		sb_free(&sb);
+		return NULL;
+	}
+	return sb_steal(&sb);
+}
+
+/* The fleet's directory: its files, log/, the kits' list and its marker, as a kit has one. */
+static bool
+write_fleet_dir(const char *dir, const char *context, const rendered *files, int n, const char *kits)
 {
 	static const char *const subdirs[] = {"kit", "log", NULL};
 	const char *const *d;
@@ -274,6 +331,11 @@ write_fleet_dir(const char *dir, const char *context, const rendered *files, int
 	}
 	if (!ok)
 		return false;
+	marker = xasprintf("%s/kit/kits.sh", dir);
+	ok = render_write_file(marker, kits, 0600);
+	free(marker);
+	if (!ok)
+		return false;
 	marker = xasprintf("%s/kit/CONTEXT", dir);
 	text = xasprintf("%s\n", context);
 	ok = render_write_file(marker, text, 0600);
@@ -290,7 +352,7 @@ render_fleet(mk_config *cfg, const render_options *o)
 	member *members = NULL;
 	rendered *ffiles = NULL;
 	tpl_vars *vars = NULL;
-	char *base = NULL, *dir = NULL, *fleet_dir = NULL, *fleet_context = NULL;
+	char *base = NULL, *dir = NULL, *fleet_dir = NULL, *fleet_context = NULL, *kits = NULL;
 	int n = 0, nffiles = 0, i;
 	bool ok;
 	result_t result = RESULT_ERROR;
@@ -325,7 +387,8 @@ render_fleet(mk_config *cfg, const render_options *o)
 			goto done;
 	}
 	vars = fleet_vars(cfg, fleet_dir, members, n);
-	if (!render_fleet_files(vars, o->tdir, &ffiles, &nffiles))
+	if (!render_fleet_files(vars, o->tdir, &ffiles, &nffiles) ||
+		(kits = kits_sh(fleet_context, members, n)) == NULL)
 		goto done;
 
 	for (i = 0; i < n; i++)
@@ -337,7 +400,7 @@ render_fleet(mk_config *cfg, const render_options *o)
 		if (!render_write_kit(members[i].kit_dir, members[i].context, members[i].files, members[i].nfiles,
 							  o->quiet))
 			goto done;
-	if (!write_fleet_dir(fleet_dir, fleet_context, ffiles, nffiles))
+	if (!write_fleet_dir(fleet_dir, fleet_context, ffiles, nffiles, kits))
 		goto done;
 
 	if (!o->quiet) {
@@ -367,6 +430,7 @@ done:
 	free(members);
 	render_free_files(ffiles, nffiles);
 	tpl_vars_free(vars);
+	free(kits);
 	free(fleet_context);
 	free(fleet_dir);
 	free(dir);
