@@ -38,26 +38,19 @@ fault_teardown_file() {
 	pg_stop_all
 }
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		port_is_free "$p" && { printf '%s' "$p"; return 0; }
-	done
-}
-
 # proxy_start NAME PORT TARGET_PORT: a TCP proxy on 127.0.0.1:PORT to
 # 127.0.0.1:TARGET_PORT, in a process group of its own (NAME_PROXY_PID).
 proxy_start() {
 	local pid
-	setsid socat "TCP-LISTEN:$2,bind=127.0.0.1,reuseaddr,fork" "TCP:127.0.0.1:$3" </dev/null >/dev/null 2>&1 3>&- &
+	setsid socat "TCP-LISTEN:$2,bind=127.0.0.1,reuseaddr,fork" "TCP:127.0.0.1:$3" </dev/null >/dev/null 2>"$BATS_FILE_TMPDIR/proxy.$1.log" 3>&- &
 	pid=$!
 	printf '%s %s %s\n' "$pid" "$2" "$3" >"$BATS_FILE_TMPDIR/proxy.$1"
-	for _ in $(seq 1 50); do
+	for _ in $(seq 1 100); do
 		(exec 9<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	echo "proxy $1 on port $2 did not start" >&2
+	echo "proxy $1 on port $2 did not start: $(cat "$BATS_FILE_TMPDIR/proxy.$1.log" 2>/dev/null)" >&2
 	return 1
 }
 

@@ -63,6 +63,19 @@ port_is_free() {
 	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# free_port: a port nothing listens on, below the kernel's range of
+# ephemeral ports, so that no outgoing connection holds it when a server
+# or proxy binds it a moment later.
+free_port() {
+	local low=32768 _high p
+	read -r low _high 2>/dev/null </proc/sys/net/ipv4/ip_local_port_range || true
+	[ "$low" -gt 11000 ] || low=32768
+	while :; do
+		p=$((10000 + RANDOM % (low - 10000)))
+		port_is_free "$p" && { printf '%s' "$p"; return 0; }
+	done
+}
+
 # pg_settings DIR MAJOR: the settings every test cluster in DIR gets, for its major.
 pg_settings() {
 	local dir=$1 major=$2
@@ -115,8 +128,7 @@ pg_start() {
 	printf 'host all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n' |
 		as_pg tee "$dir/data/pg_hba.conf" >/dev/null
 	for _ in 1 2 3 4 5 6 7 8; do
-		port=$((20000 + RANDOM % 30000))
-		port_is_free "$port" || continue
+		port=$(free_port)
 		if as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "-p $port" -w -t 60 start >/dev/null 2>&1; then
 			printf -v "${name}_PORT" '%s' "$port"
 			printf -v "${name}_DIR" '%s' "$dir"
