@@ -144,3 +144,22 @@ pg-src.app
 app
 true"
 }
+
+@test "the scripts run the psql of PG_BINDIR (else pg_config's or the newest installed), not a wrapper in PATH" {
+	real=$(pg_bindir)/psql
+	[ -x "$real" ] || skip "no psql binary beside the server's"
+	mkdir bin
+	# A psql that notes each call and runs the real one.
+	printf '#!/bin/sh\necho "$*" >>"%s/calls"\nexec %s "$@"\n' "$BATS_TEST_TMPDIR" "$real" >bin/psql
+	chmod +x bin/psql
+	PG_BINDIR=$BATS_TEST_TMPDIR/bin run -0 kit/check-db
+	assert_output --partial "== Database app on pg-src =="
+	[ "$(grep -c . calls)" -ge 2 ]
+	# A bin directory without psql: the next place is taken, and the checks still run.
+	rm calls
+	mkdir empty
+	PG_BINDIR=$BATS_TEST_TMPDIR/empty PATH="$BATS_TEST_TMPDIR/bin:$PATH" run -0 kit/check-db
+	if pg_config --bindir >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/psql' >/dev/null; then
+		[ ! -e calls ]
+	fi
+}
