@@ -4,7 +4,8 @@
  * what it found.  cmd_diff.c parses the options and runs the steps,
  * diff_pool.c holds the connections, diff_catalog.c reads both catalogs,
  * diff_hash.c builds the row hash, diff_compare.c runs the comparisons on
- * both servers at once, diff_report.c prints the verdict; diff_schema.c
+ * both servers at once and diff_bisect.c narrows a difference down to
+ * key ranges, diff_report.c prints the verdict; diff_schema.c
  * compares the tables' shape instead of their rows (--schema).
  */
 #ifndef MIGKIT_DIFF_H

@@ -1,7 +1,7 @@
 /*
- * The unit of work of migkit diff's comparison (diff_compare.c): a task
- * asks both sides (or one) one question about a part of a table's key
- * space, and the queue the workers take tasks from.
+ * The unit of work of migkit diff's comparison (diff_compare.c,
+ * diff_bisect.c): a task asks both sides (or one) one question about a
+ * part of a table's key space, and the queue the workers take tasks from.
  */
 #ifndef MIGKIT_DIFF_TASK_H
 #define MIGKIT_DIFF_TASK_H
@@ -92,5 +92,16 @@ void count_into_top(const task *tk, const long long count[2]);
  */
 char *task_sql(diff_mode mode, const task *tk, int side, const char **params, int *np, char *numbuf,
 			   size_t numlen);
+
+/*
+ * diff_bisect.c: what a task's answer leads to, the tasks it makes pushed
+ * on q.  TK_WHOLE and TK_RANGE take both sides' (count, hash sum), and
+ * TK_SAMPLE and TK_MIDPOINT the one side's keys asked for.
+ */
+void bisect_whole_done(const diff_options *opt, task_queue *q, task *tk, PGresult *res[2]);
+void bisect_range_done(const diff_options *opt, task_queue *q, task *tk, PGresult *res[2]);
+/* Cuts the table into first-level ranges; true when more than one, to compare in parallel. */
+bool bisect_sample_done(task_queue *q, task *tk, PGresult *res);
+void bisect_midpoint_done(const diff_options *opt, task_queue *q, task *tk, PGresult *res);
 
 #endif

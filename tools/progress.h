@@ -1,8 +1,9 @@
 /*
  * migkit progress, shared between its files: what one refresh learns from
  * both servers (progress_query.c), what follows from it, in sync or not
- * and why (progress_verdict.c), and its forms for people and programs
- * (progress_report.c); cmd_progress.c holds the options and the loop.
+ * and why (progress_verdict.c), and its forms for people
+ * (progress_report.c) and programs (progress_export.c); cmd_progress.c
+ * holds the options and the loop.
  */
 #ifndef MIGKIT_PROGRESS_H
 #define MIGKIT_PROGRESS_H
@@ -143,9 +144,15 @@ void progress_evaluate(snapshot *s, const progress_options *o, const history *h)
 
 /* progress_report.c */
 void progress_print(const snapshot *s, const progress_options *o);
-void progress_print_json(FILE *out, const snapshot *s, const progress_options *o);
 void progress_frame(const snapshot *s, const progress_options *o);
 void progress_summary_line(char *buf, size_t size, const snapshot *s);
+/* How far a table's initial copy is, and all tables', in percent (a synced or streaming table: 100). */
+double progress_table_percent(const table_row *t);
+double progress_total_percent(const snapshot *s);
+
+/* progress_export.c */
+void progress_print_json(FILE *out, const snapshot *s, const progress_options *o);
+void progress_print_prometheus(FILE *out, const snapshot *s, const progress_options *o);
 
 /*
  * progress_samples.c: appends the refresh to path as one JSON line, run

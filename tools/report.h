@@ -1,9 +1,9 @@
 /*
  * migkit report, shared between its files: what the kit recorded
- * (report_load.c reads log/journal and data/), what follows from it, the
- * verdict among it (report_facts.c), and the two forms, one HTML page
- * (report_html.c, its charts report_chart.c) and one JSON document
- * (report_json.c); cmd_report.c holds the options.
+ * (report_load.c reads activate and log/journal, report_records.c data/),
+ * what follows from it, the verdict among it (report_facts.c), and the two
+ * forms, one HTML page (report_html.c, its charts report_chart.c) and one
+ * JSON document (report_json.c); cmd_report.c holds the options.
  */
 #ifndef MIGKIT_REPORT_H
 #define MIGKIT_REPORT_H
@@ -149,6 +149,13 @@ typedef struct report_facts {
 /* report_load.c: false (logged, naming the file and line) when a record is unreadable. */
 bool report_load(const char *kit, report_data *d);
 void report_data_free(report_data *d);
+/* The whole of a file; NULL with *missing set when it is not there, NULL (logged) when unreadable. */
+char *report_slurp(const char *path, size_t *len, bool *missing);
+/* Lists name among the records the report was made from. */
+void report_add_source(report_data *d, const char *name);
+
+/* report_records.c: report_load's part for data/'s records. */
+bool report_load_data(report_data *d);
 
 /* report_facts.c */
 void report_facts_build(const report_data *d, report_facts *f);
