@@ -28,6 +28,15 @@ create table public.child (id int primary key, parent_id int references public.p
 create table public.docs (id int primary key, body oid);
 create table public."Order Items" (id bigint primary key, qty int not null check (qty > 0));
 create schema sales;
+-- One table, several constraints and indexes built at once: a key and a
+-- unique constraint made from their indexes (the latter clustered), a
+-- deferrable one that cannot be, and the replica identity's index.
+create table public.tags (id int primary key, tag text not null, n int not null,
+                          constraint tags_tag_key unique (tag),
+                          constraint tags_n_key unique (n) deferrable initially deferred);
+create unique index tags_tag_n on public.tags (tag, n);
+alter table public.tags replica identity using index tags_tag_n;
+alter table public.tags cluster on tags_tag_key;
 SQL
 		pg_psql "$side" big <<'SQL'
 create table public.big (id bigint primary key, payload text not null);
@@ -52,6 +61,7 @@ insert into public.child select g, g % 100 + 1 from generate_series(1, 1000) g;
 insert into public.docs select g, lo_from_bytea(0, convert_to(repeat('large object ' || g, g * 100), 'UTF8'))
   from generate_series(1, 5) g;
 insert into public."Order Items" select g, g from generate_series(1, 300) g;
+insert into public.tags select g, 't' || g, g from generate_series(1, 3000) g;
 insert into sales.orders select g, g * 1.5 from generate_series(1, 5000) g;
 SQL
 	pg_psql SRC big <<'SQL'
@@ -121,6 +131,11 @@ select conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)
   from pg_constraint where connamespace in ('public'::regnamespace, 'sales'::regnamespace)
 union all
 select 'comment ' || obj_description('public.items_name'::regclass, 'pg_class')
+union all
+select 'replica identity ' || i.indexrelid::regclass || ', clustered ' || c.indexrelid::regclass
+  from pg_index i, pg_index c
+ where i.indrelid = 'public.tags'::regclass and i.indisreplident
+   and c.indrelid = 'public.tags'::regclass and c.indisclustered
 order by 1
 SQL
 }

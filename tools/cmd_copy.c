@@ -404,8 +404,11 @@ run_steps(const copy_options *opt, copy_state *st)
 			ok = copy_plan_deferred(pool.dst[0], st);
 		if (ok)
 			ok = copy_state_write(st, st->path);
-		if (ok && !st->deferred_dropped)
-			ok = st->deferred_dropped = copy_drop_deferred(pool.dst[0], st);
+	}
+	/* What is not built yet is dropped, on a later run too: a build that committed as the run stopped goes again. */
+	if (ok)
+		ok = st->deferred_dropped = copy_drop_deferred(pool.dst[0], st);
+	if (need_src) {
 		if (ok && truncate)
 			ok = copy_plan_truncate(pool.dst[0], st);
 		if (ok)

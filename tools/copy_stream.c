@@ -123,15 +123,41 @@ start_chunk(worker *w, copy_chunk *c)
 	return true;
 }
 
+/* Whether a build would be the only work there is: no worker busy, every chunk copied, nothing else to build. */
 static bool
-start_build(worker *w, copy_deferred *d)
+build_alone(loop *l, const copy_deferred *d)
+{
+	int i;
+
+	if (!l->data_done)
+		return false;
+	for (i = 0; i < l->pool->n; i++)
+		if (l->w[i].state != W_IDLE)
+			return false;
+	for (i = 0; i < l->st->ndeferred; i++)
+		if (l->st->deferred[i] != d && !l->st->deferred[i]->done)
+			return false;
+	return true;
+}
+
+/*
+ * A build alongside other work gets no parallel workers of its own: the
+ * --jobs connections keep the server's processors busy already, and
+ * several parallel sorts at once cost more than they give.  The only one
+ * left keeps the server's max_parallel_maintenance_workers.  Whatever was
+ * not built when a run stopped was dropped when the next one started
+ * (copy_drop_deferred): a build is its CREATE alone.
+ */
+static bool
+start_build(loop *l, worker *w, copy_deferred *d)
 {
 	w->item = d;
 	d->running = true;
 	w->started = now_seconds();
-	/* Dropped again first, in the same transaction: a rerun after a build that committed builds it once more.
-	 */
-	w->sql = xasprintf("%s\n%s", d->drop_sql, d->create_sql);
+	w->sql = build_alone(l, d) ? xstrdup(d->create_sql)
+							   : xasprintf("SELECT pg_catalog.set_config('max_parallel_maintenance_workers', '0', "
+										   "true);\n%s",
+										   d->create_sql);
 	if (!pg_send_simple(w->dst, "DST", w->sql)) {
 		d->failed = true;
 		return false;
@@ -477,7 +503,7 @@ copy_run(copy_pool *pool, copy_plan *plan, copy_state *st, const copy_options *o
 			if ((c = next_chunk(&l, w)) != NULL)
 				l.failed = !start_chunk(w, c);
 			else if ((d = next_deferred(&l)) != NULL)
-				l.failed = !start_build(w, d);
+				l.failed = !start_build(&l, w, d);
 		}
 		for (i = 0; i < pool->n; i++) {
 			worker *w = &l.w[i];
