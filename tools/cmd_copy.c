@@ -405,7 +405,8 @@ run_steps(const copy_options *opt, copy_state *st)
 		if (ok)
 			ok = copy_state_write(st, st->path);
 	}
-	/* What is not built yet is dropped, on a later run too: a build that committed as the run stopped goes again. */
+	/* What is not built yet is dropped, on a later run too: a build that committed as the run stopped goes
+	 * again. */
 	if (ok)
 		ok = st->deferred_dropped = copy_drop_deferred(pool.dst[0], st);
 	if (need_src) {

@@ -123,7 +123,8 @@ start_chunk(worker *w, copy_chunk *c)
 	return true;
 }
 
-/* Whether a build would be the only work there is: no worker busy, every chunk copied, nothing else to build. */
+/* Whether a build would be the only work there is: no worker busy, every chunk copied, nothing else to build.
+ */
 static bool
 build_alone(loop *l, const copy_deferred *d)
 {
@@ -154,10 +155,11 @@ start_build(loop *l, worker *w, copy_deferred *d)
 	w->item = d;
 	d->running = true;
 	w->started = now_seconds();
-	w->sql = build_alone(l, d) ? xstrdup(d->create_sql)
-							   : xasprintf("SELECT pg_catalog.set_config('max_parallel_maintenance_workers', '0', "
-										   "true);\n%s",
-										   d->create_sql);
+	w->sql = build_alone(l, d)
+				 ? xstrdup(d->create_sql)
+				 : xasprintf("SELECT pg_catalog.set_config('max_parallel_maintenance_workers', '0', "
+							 "true);\n%s",
+							 d->create_sql);
 	if (!pg_send_simple(w->dst, "DST", w->sql)) {
 		d->failed = true;
 		return false;
