@@ -60,28 +60,41 @@ mk_die() {
 }
 
 # mk_pg_tool NAME [MAJOR]: the PostgreSQL client program NAME to run: the
-# first of PG_BINDIR, pg_config --bindir, the installed majors under
-# /usr/lib/postgresql (newest first) and PATH whose major is at least MAJOR
+# first of PG_BINDIR, the installed majors under /usr/lib/postgresql
+# (newest first), pg_config --bindir and PATH whose major is at least MAJOR
 # (default any).  Debian's psql in PATH is a Perl wrapper that costs
 # 25 ms a call before it runs the newest of those; the kit runs the program
 # itself.
 mk_pg_tool() {
-	local name=$1 min=${2:-0} dir bin version installed=()
-	mapfile -t installed < <(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin 2>/dev/null | sort -t/ -k5,5nr)
-	for dir in "${PG_BINDIR:-}" "$(pg_config --bindir 2>/dev/null || true)" "${installed[@]}" PATH; do
-		[ -n "$dir" ] || continue
+	local name=$1 min=${2:-0} dir bin major majors=()
+	for dir in /usr/lib/postgresql/*/bin; do
+		major=${dir#/usr/lib/postgresql/}
+		major=${major%/bin}
+		[[ $major =~ ^[0-9]+$ ]] && majors+=("$major")
+	done
+	mapfile -t majors < <(printf '%s\n' "${majors[@]}" | sort -nr)
+	for dir in "${PG_BINDIR:-}" "${majors[@]/#/major:}" pg_config PATH; do
+		major=
+		case $dir in
+		'') continue ;;
+		major:*) major=${dir#major:} dir=/usr/lib/postgresql/$major/bin ;;
+		pg_config) dir=$(pg_config --bindir 2>/dev/null) || continue ;;
+		esac
 		if [ "$dir" = PATH ]; then bin=$(command -v "$name" || true); else bin=$dir/$name; fi
 		if [ -z "$bin" ] || [ ! -x "$bin" ]; then continue; fi
-		version=$("$bin" --version 2>/dev/null | awk '{ print $3 }')
-		if [ "${version%%.*}" -ge "$min" ] 2>/dev/null; then
+		if [ "$min" -gt 0 ] && [ -z "$major" ]; then
+			major=$("$bin" --version 2>/dev/null | awk '{ print $3 }')
+			major=${major%%.*}
+		fi
+		if [ "$min" -eq 0 ] || [ "$major" -ge "$min" ] 2>/dev/null; then
 			printf '%s' "$bin"
 			return 0
 		fi
 	done
 	if [ "$min" -gt 0 ]; then
-		mk_die "no $name of PostgreSQL $min or later found in PG_BINDIR, pg_config --bindir, /usr/lib/postgresql/*/bin or PATH: install it (e.g. postgresql-client-$min) or set PG_BINDIR to its bin directory"
+		mk_die "no $name of PostgreSQL $min or later found in PG_BINDIR, /usr/lib/postgresql/*/bin, pg_config --bindir or PATH: install it (e.g. postgresql-client-$min) or set PG_BINDIR to its bin directory"
 	fi
-	mk_die "no $name found in PG_BINDIR, pg_config --bindir, /usr/lib/postgresql/*/bin or PATH: install the PostgreSQL client (e.g. postgresql-client) or set PG_BINDIR to its bin directory"
+	mk_die "no $name found in PG_BINDIR, /usr/lib/postgresql/*/bin, pg_config --bindir or PATH: install the PostgreSQL client (e.g. postgresql-client) or set PG_BINDIR to its bin directory"
 }
 
 mk_warn() {

@@ -145,7 +145,7 @@ app
 true"
 }
 
-@test "the scripts run the psql of PG_BINDIR (else pg_config's or the newest installed), not a wrapper in PATH" {
+@test "the scripts run the psql of PG_BINDIR (else the newest installed, or pg_config's), not a wrapper in PATH" {
 	real=$(pg_bindir)/psql
 	[ -x "$real" ] || skip "no psql binary beside the server's"
 	mkdir bin

@@ -80,8 +80,8 @@ seq_arrived(pg_request *req, void *arg)
 static bool
 seq_read_both(PGconn *src, PGconn *dst, seq_set *sset, seq_set *dset)
 {
-	char *sql[2] = {sequences_read_sql(PQserverVersion(src), true),
-					sequences_read_sql(PQserverVersion(dst), false)};
+	char *sql[2] = {sequences_read_sql(PQserverVersion(src), true, false),
+					sequences_read_sql(PQserverVersion(dst), false, true)};
 	seq_set sets[2];
 	pg_request req[2] = {
 		{src, "SRC", sql[0], 3, seq_no_patterns, NULL},

@@ -562,7 +562,7 @@ diff_sequences_sql(const diff_run *run, char *sql[2])
 	int s;
 
 	for (s = 0; s < 2; s++)
-		sql[s] = sequences_read_sql(PQserverVersion(run->conns[s][0]), true);
+		sql[s] = sequences_read_sql(PQserverVersion(run->conns[s][0]), true, false);
 }
 
 /*

@@ -45,7 +45,7 @@ sequences_with_relations(int server_version)
  * (migkit diff --table) are read.
  */
 char *
-sequences_read_sql(int server_version, bool exact)
+sequences_read_sql(int server_version, bool exact, bool writable)
 {
 	const char *m = sequences_materialized(server_version);
 	char *with = sequences_with_relations(server_version), *q;
@@ -53,12 +53,17 @@ sequences_read_sql(int server_version, bool exact)
 	if (with == NULL)
 		return NULL;
 	q = xasprintf(
-		"%s, s as %s(\n"
+		"%s, me as (\n"
+		"  select coalesce(pg_catalog.bool_or(r.rolsuper), false) as su\n"
+		"    from pg_catalog.pg_roles r where r.rolname = current_user\n"
+		"), sch as (\n"
+		"  select d.schema_name, pg_catalog.has_schema_privilege(d.schema_name, 'USAGE') as usage\n"
+		"    from (select distinct rel.schema_name from rel) d\n"
+		"), s as %s(\n"
 		"  select r.oid, r.schema_name as nspname, r.name as relname, r.qualified, r.picked,\n"
-		"         pg_catalog.has_sequence_privilege(r.oid, 'SELECT')\n"
-		"           and pg_catalog.has_schema_privilege(r.schema_name, 'USAGE') as readable,\n"
-		"         pg_catalog.has_sequence_privilege(r.oid, 'UPDATE') as writable\n"
-		"    from rel r\n"
+		"         me.su or (sch.usage and pg_catalog.has_sequence_privilege(r.oid, 'SELECT')) as readable,\n"
+		"         %s as writable\n"
+		"    from rel r cross join me join sch on sch.schema_name = r.schema_name\n"
 		"   where r.picked\n"
 		"), fast as %s(\n"
 		"  select s.*, case when s.readable then pg_catalog.pg_sequence_last_value(s.oid) end as lv\n"
@@ -86,7 +91,9 @@ sequences_read_sql(int server_version, bool exact)
 		"       q.seqincrement as increment, q.seqmin as min, q.seqmax as max\n"
 		"  from fast f left join slow on slow.oid = f.oid\n"
 		"  join pg_catalog.pg_sequence q on q.seqrelid = f.oid",
-		with, m, m, exact ? "true" : "false");
+		with, m,
+		writable ? "me.su or pg_catalog.has_sequence_privilege(r.oid, 'UPDATE')" : "null::pg_catalog.bool", m,
+		exact ? "true" : "false");
 	free(with);
 	return q;
 }

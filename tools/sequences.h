@@ -18,9 +18,11 @@
  * parameters of kit/sql/relations.sql (include, exclude, pick).  exact: also read the value
  * of the sequences never called (pg_sequence_last_value() gives NULL for
  * them; is_called is then false); else last_value stays NULL for those.
+ * writable: whether the current user may set each one (else NULL).  A
+ * superuser's privileges are not asked sequence by sequence.
  * Caller frees; NULL (logged) on a defect.
  */
-char *sequences_read_sql(int server_version, bool exact);
+char *sequences_read_sql(int server_version, bool exact, bool writable);
 
 /*
  * "with rel as (...)" over the database's own relations, for queries that
