@@ -312,16 +312,22 @@ mk_record_version() {
 # its exit status and the helper's --json document (FILE, written with
 # --json-file; null when it wrote none).  FILE is removed.
 mk_keep_run() {
-	local name=$1 started=$2 status=$3 doc=null stamp out
-	[ ! -s "$4" ] || [ "$(head -c 1 "$4")" != '{' ] || doc=$(<"$4")
-	rm -f "$4"
+	local name=$1 started=$2 status=$3 doc=$4 stamp out first=
+	# The document is copied as it is, not read into the shell: at 10,000
+	# sequences it is 2 MB.
+	[ ! -s "$doc" ] || read -r -n 1 first <"$doc" || true
 	stamp=${started//[-:]/}
 	out=$MK_KIT/data/$name-$stamp.json
 	[ ! -e "$out" ] || out=$MK_KIT/data/$name-$stamp-$$.json
-	(umask 077 && printf '{"script":%s,"started_at":%s,"finished_at":%s,"args":%s,"exit":%d,"result":%s}\n' \
-		"$(mk_json_string "$MK_SCRIPT")" "$(mk_json_string "$started")" "$(mk_json_string "$(mk_now)")" \
-		"$(mk_json_args)" "$status" "$doc" >"$out.tmp" && mv "$out.tmp" "$out") 2>/dev/null ||
+	(umask 077 && {
+		printf '{"script":%s,"started_at":%s,"finished_at":%s,"args":%s,"exit":%d,"result":' \
+			"$(mk_json_string "$MK_SCRIPT")" "$(mk_json_string "$started")" "$(mk_json_string "$(mk_now)")" \
+			"$(mk_json_args)" "$status"
+		if [ "$first" = '{' ]; then cat "$doc"; else printf 'null'; fi
+		printf '}\n'
+	} >"$out.tmp" && mv "$out.tmp" "$out") 2>/dev/null ||
 		mk_warn "cannot write $out: the report will lack this run"
+	rm -f "$doc"
 }
 
 # mk_temp_file VAR: a new empty file in data/ (mode 0600) named in VAR,
