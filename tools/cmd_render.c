@@ -171,6 +171,36 @@ is_hook(const char *name)
 	return false;
 }
 
+/*
+ * The text of the embedded file name (its text data): a template rendered
+ * with vars, from the team's copy in tdir where it has one; kit/ as it is.
+ */
+char *
+render_file_text(const char *name, const char *data, const tpl_vars *vars, const char *tdir, tpl_mode mode)
+{
+	const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+	const char *source = data, *label = name;
+	char *override = NULL, *path = NULL, *text;
+
+	/* Only the scripts and the runbooks take values; kit/ is copied as it is. */
+	if (strncmp(name, "kit/", 4) == 0)
+		return xstrdup(data);
+	/* A team's copy in its templates directory replaces a template, not the kit's library. */
+	if (tdir) {
+		path = xasprintf("%s/%s", tdir, base);
+		override =
+			render_read_file(path, TPL_MAX_TEXT + 1); /* enough for tpl_render to refuse a longer one */
+		if (override) {
+			source = override;
+			label = path;
+		}
+	}
+	text = tpl_render(label, source, vars, mode);
+	free(override);
+	free(path);
+	return text;
+}
+
 /* Renders every embedded file of a kit (or its override in tdir) into out[]. */
 bool
 render_kit_files(const tpl_vars *vars, const char *tdir, rendered **out, int *nout)
@@ -185,30 +215,13 @@ render_kit_files(const tpl_vars *vars, const char *tdir, rendered **out, int *no
 	for (e = embedded_files; e->name; e++) {
 		const char *base = strrchr(e->name, '/') ? strrchr(e->name, '/') + 1 : e->name;
 		bool is_lib = strncmp(e->name, "kit/", 4) == 0;
-		char *override = NULL, *path = NULL, *text;
-		const char *source = e->data, *label = e->name;
 		rendered *r = &(*out)[*nout];
+		char *text;
 
 		if (render_is_fleet_file(e->name))
 			continue; /* the fleet's own files: render_fleet.c */
-
-		/* A team's copy in its templates directory replaces a template, not the kit's library. */
-		if (tdir && !is_lib) {
-			path = xasprintf("%s/%s", tdir, base);
-			override =
-				render_read_file(path, TPL_MAX_TEXT + 1); /* enough for tpl_render to refuse a longer one */
-			if (override) {
-				source = override;
-				label = path;
-			}
-		}
-		/* Only the scripts and the runbook take values; kit/ is copied as it is. */
-		if (is_lib)
-			text = xstrdup(source);
-		else
-			text = tpl_render(label, source, vars, strcmp(base, "README.md") == 0 ? TPL_TEXT : TPL_SHELL);
-		free(override);
-		free(path);
+		text = render_file_text(e->name, e->data, vars, tdir,
+								strcmp(base, "README.md") == 0 ? TPL_TEXT : TPL_SHELL);
 		if (text == NULL)
 			return false;
 		r->name = is_lib ? xstrdup(e->name) : xstrdup(base);

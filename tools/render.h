@@ -36,6 +36,13 @@ char *render_read_file(const char *path, size_t max);
 
 /* The template values of the kit of cfg in kit_dir. */
 tpl_vars *render_vars(const mk_config *cfg, const char *kit_dir);
+/*
+ * The text of the embedded file name (its text data): a template rendered
+ * with vars, from the team's copy in tdir where it has one; kit/ as it is.
+ * NULL (logged) on a template error.
+ */
+char *render_file_text(const char *name, const char *data, const tpl_vars *vars, const char *tdir,
+					   tpl_mode mode);
 /* Renders every file of a kit (or its override in tdir); false (logged) on a template error. */
 bool render_kit_files(const tpl_vars *vars, const char *tdir, rendered **out, int *nout);
 void render_free_files(rendered *files, int n);

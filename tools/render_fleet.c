@@ -218,28 +218,14 @@ render_fleet_files(const tpl_vars *vars, const char *tdir, rendered **out, int *
 	*out = xcalloc(sizeof(fleet_files) / sizeof(fleet_files[0]), sizeof(rendered));
 	*nout = 0;
 	for (f = fleet_files; f->source; f++) {
-		bool is_lib = strncmp(f->name, "kit/", 4) == 0;
-		const char *data = embedded_lookup(f->source), *source = data, *label = f->source;
-		char *override = NULL, *path = NULL, *text;
+		const char *data = embedded_lookup(f->source);
+		char *text;
 
 		if (data == NULL) {
 			log_error("internal error: %s is not embedded", f->source);
 			return false;
 		}
-		if (tdir && !is_lib) {
-			path = xasprintf("%s/%s", tdir, strrchr(f->source, '/') + 1);
-			override = render_read_file(path, TPL_MAX_TEXT + 1);
-			if (override) {
-				source = override;
-				label = path;
-			}
-		}
-		if (is_lib)
-			text = xstrdup(source);
-		else
-			text = tpl_render(label, source, vars, f->mode == 0700 ? TPL_SHELL : TPL_TEXT);
-		free(override);
-		free(path);
+		text = render_file_text(f->source, data, vars, tdir, f->mode == 0700 ? TPL_SHELL : TPL_TEXT);
 		if (text == NULL)
 			return false;
 		(*out)[*nout].name = xstrdup(f->name);
