@@ -25,8 +25,6 @@
 #include "sql.h"
 #include "util.h"
 
-const char *const seq_no_patterns[3] = {"[]", "[]", "[]"};
-
 typedef struct seq_options {
 	long shift;
 	bool dry_run;
@@ -84,8 +82,8 @@ seq_read_both(PGconn *src, PGconn *dst, seq_set *sset, seq_set *dset)
 					sequences_read_sql(PQserverVersion(dst), false, true)};
 	seq_set sets[2];
 	pg_request req[2] = {
-		{src, "SRC", sql[0], 3, seq_no_patterns, NULL},
-		{dst, "DST", sql[1], 3, seq_no_patterns, NULL},
+		{src, "SRC", sql[0], 3, sequences_no_patterns, NULL},
+		{dst, "DST", sql[1], 3, sequences_no_patterns, NULL},
 	};
 	bool ok;
 

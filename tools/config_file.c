@@ -1,8 +1,8 @@
 /*
- * Loading migration.yml.  Every key is declared once in config_keys; an
- * unknown key, a wrong type, a missing required key, a value with a
- * newline or input past the limits in config_file.h stops the load with
- * FILE:LINE:COL and the fix.  The keys left out are derived in
+ * Loading migration.yml.  Every key is declared once in config_keys
+ * (config_keys.c); an unknown key, a wrong type, a missing required key, a
+ * value with a newline or input past the limits in config_file.h stops the
+ * load with FILE:LINE:COL and the fix.  The keys left out are derived in
  * config_defaults.c; a fleet's databases: list, and each of its
  * databases' configurations, are config_fleet.c's.
  */
@@ -13,81 +13,8 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "quote.h"
 #include "util.h"
 #include "config_internal.h"
-
-/* clang-format off */
-const key_def config_keys[] = {
-	{"context_dir", KEY_STRING, false},
-	{"src_cls", KEY_NAME, true},
-	{"src_db", KEY_NAME, true},
-	{"databases", KEY_DATABASES, false},
-	{"src_ip", KEY_STRING, true},
-	{"src_port", KEY_PORT, false},
-	{"src_pg", KEY_CONNINFO, false},
-	{"dst_cls", KEY_NAME, true},
-	{"dst_db", KEY_NAME, true},
-	{"dst_ip", KEY_STRING, true},
-	{"dst_port", KEY_PORT, false},
-	{"dst_pg", KEY_CONNINFO, false},
-	{"sub_conn", KEY_CONNINFO, false},
-	{"pub_name", KEY_OBJECT, false},
-	{"sub_name", KEY_SLOT, false},
-	{"admin_user", KEY_STRING, false},
-	{"repl_user", KEY_STRING, false},
-	{"app_roles", KEY_LIST, false},
-	{"include", KEY_LIST, false},
-	{"exclude", KEY_LIST, false},
-	{"seq_shift", KEY_INT, false},
-	{"lag_max_bytes", KEY_INT, false},
-	{"lag_max_seconds", KEY_INT, false},
-	{"heartbeat", KEY_BOOL, false},
-	{"wal_budget_bytes", KEY_INT, false},
-	{"templates_dir", KEY_STRING, false},
-	{NULL, KEY_STRING, false},
-};
-/* clang-format on */
-
-_Static_assert(sizeof(config_keys) / sizeof(config_keys[0]) - 1 == CONFIG_NKEYS,
-			   "CONFIG_NKEYS in config_internal.h counts the keys of config_keys");
-
-int
-config_key_index(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < CONFIG_NKEYS; i++)
-		if (strcmp(config_keys[i].name, name) == 0)
-			return (int) i;
-	return -1;
-}
-
-/*
- * Logs one config error at a position; always returns false.  Control
- * characters from the file (a key may hold a line break) are written as
- * escapes, so the message stays one line.
- */
-bool
-config_error(const mk_config *c, int line, int col, const char *fmt, ...)
-{
-	strbuf sb, msg;
-	va_list ap;
-
-	sb_init(&sb);
-	va_start(ap, fmt);
-	sb_vprintf(&sb, fmt, ap);
-	va_end(ap);
-	sb_init(&msg);
-	sb_append_escaped(&msg, sb.data);
-	if (line > 0)
-		fprintf(stderr, "%s:%d:%d: %s\n", c->path, line, col, msg.data);
-	else
-		fprintf(stderr, "%s: %s\n", c->path, msg.data);
-	sb_free(&msg);
-	sb_free(&sb);
-	return false;
-}
 
 /* Logs what libyaml's parser or loader stopped at; returns false. */
 static bool
@@ -96,31 +23,6 @@ yaml_problem(const mk_config *c, const yaml_parser_t *parser)
 	return config_error(c, (int) parser->problem_mark.line + 1, (int) parser->problem_mark.column + 1,
 						"not valid YAML: %s%s%s", parser->problem ? parser->problem : "syntax error",
 						parser->context ? " " : "", parser->context ? parser->context : "");
-}
-
-const char *
-config_type_words(key_type t)
-{
-	switch (t) {
-		case KEY_PORT: return "a port number (1-65535)";
-		case KEY_INT: return "a whole number >= 0";
-		case KEY_BOOL: return "true or false";
-		case KEY_LIST: return "a list, e.g. [a, b]";
-		case KEY_DATABASES: return "all or a list of database names, e.g. [shop, crm]";
-		default: return "a single text value";
-	}
-}
-
-bool
-config_check_text(mk_config *c, const key_def *k, const char *text, int line, int col)
-{
-	if (strchr(text, '\n') || strchr(text, '\r'))
-		return config_error(c, line, col, "%s: value holds a line break; write it on one line", k->name);
-	if ((k->type == KEY_NAME || k->type == KEY_DATABASES) &&
-		(strchr(text, '/') || strcmp(text, ".") == 0 || strcmp(text, "..") == 0))
-		return config_error(c, line, col, "%s: '%s' cannot name a kit directory; remove the '/'", k->name,
-							text);
-	return true;
 }
 
 /* Refuses a conninfo libpq cannot parse, and any that carries a password. */
@@ -469,44 +371,4 @@ config_free(mk_config *c)
 	free(c->dbs);
 	free(c->path);
 	free(c);
-}
-
-const config_value *
-config_entry(const mk_config *c, const char *name)
-{
-	int idx = config_key_index(name);
-
-	return idx < 0 ? NULL : &c->values[idx];
-}
-
-const char *
-config_get(const mk_config *c, const char *name)
-{
-	const config_value *v = config_entry(c, name);
-
-	return v ? v->text : NULL;
-}
-
-const char *
-config_path(const mk_config *c)
-{
-	return c->path;
-}
-
-char *
-config_list_json(const mk_config *c, const char *name)
-{
-	const config_value *v = config_entry(c, name);
-	strbuf sb;
-	int i;
-
-	sb_init(&sb);
-	sb_append_char(&sb, '[');
-	for (i = 0; v && i < v->nitems; i++) {
-		if (i > 0)
-			sb_append(&sb, ", ");
-		json_quote(&sb, v->items[i]);
-	}
-	sb_append_char(&sb, ']');
-	return sb_steal(&sb);
 }

@@ -1,8 +1,9 @@
 /*
- * What the parts of the migration.yml loader share: config_file.c (the
- * file and its keys), config_defaults.c (the keys left out, derived) and
- * config_fleet.c (a fleet's databases: list and each of its databases'
- * configurations).  Other modules use config_file.h.
+ * What the parts of the migration.yml loader share: config_keys.c (the
+ * keys, their checks and errors), config_file.c (the file),
+ * config_defaults.c (the keys left out, derived) and config_fleet.c (a
+ * fleet's databases: list and each of its databases' configurations).
+ * Other modules use config_file.h.
  */
 #ifndef MIGKIT_CONFIG_INTERNAL_H
 #define MIGKIT_CONFIG_INTERNAL_H
@@ -28,7 +29,7 @@ struct mk_config {
 	bool hash_names; /* config_for_database(): derived names end in a hash */
 };
 
-/* config_file.c */
+/* config_keys.c */
 
 /* The index of a key in config_keys and c->values, or -1 for an unknown name. */
 int config_key_index(const char *name);

@@ -141,14 +141,14 @@ void snapshot_free(snapshot *s);
 
 /* progress_verdict.c: totals, rates, lag in seconds, the verdict and what to tell. */
 void progress_evaluate(snapshot *s, const progress_options *o, const history *h);
+/* How far a table's initial copy is, and all tables', in percent (a synced or streaming table: 100). */
+double progress_table_percent(const table_row *t);
+double progress_total_percent(const snapshot *s);
 
 /* progress_report.c */
 void progress_print(const snapshot *s, const progress_options *o);
 void progress_frame(const snapshot *s, const progress_options *o);
 void progress_summary_line(char *buf, size_t size, const snapshot *s);
-/* How far a table's initial copy is, and all tables', in percent (a synced or streaming table: 100). */
-double progress_table_percent(const table_row *t);
-double progress_total_percent(const snapshot *s);
 
 /* progress_export.c */
 void progress_print_json(FILE *out, const snapshot *s, const progress_options *o);

@@ -43,26 +43,6 @@ format_bar(char *buf, size_t size, double fraction, int width)
 	buf[n] = '\0';
 }
 
-double
-progress_table_percent(const table_row *t)
-{
-	if (t->state == STATE_SYNCED || t->state == STATE_STREAMING)
-		return 100;
-	if (t->state != STATE_COPYING)
-		return 0;
-	if (isnan(t->size) || t->size <= 0)
-		return 0;
-	return fmin(99, 100 * t->copied / t->size);
-}
-
-double
-progress_total_percent(const snapshot *s)
-{
-	if (s->total_size > 0)
-		return fmin(100, 100 * s->total_copied / s->total_size);
-	return s->count[STATE_WAITING] + s->count[STATE_COPYING] == 0 ? 100 : 0;
-}
-
 static const char *
 size_or_dash(double v, char *buf, size_t size)
 {

@@ -1,11 +1,12 @@
 /*
  * What a refresh of migkit progress means: the totals, the throughput and
- * ETA, the lag in seconds, and the verdict.  The verdict is one table of
- * cases, each a condition and what it says: a reason the subscription is
- * not in sync (why), a warning or a note.  "In sync" is printed only when
- * no reason was found: every table of the migration is in the
- * subscription and streams, the apply worker runs, and the lag (one
- * definition, kit/sql/lag.sql) is known and within both limits.
+ * ETA, how far the copy is in percent, the lag in seconds, and the
+ * verdict.  The verdict is one table of cases, each a condition and what
+ * it says: a reason the subscription is not in sync (why), a warning or a
+ * note.  "In sync" is printed only when no reason was found: every table
+ * of the migration is in the subscription and streams, the apply worker
+ * runs, and the lag (one definition, kit/sql/lag.sql) is known and within
+ * both limits.
  */
 #include "config.h"
 
@@ -469,6 +470,26 @@ copy_totals(snapshot *s, const history *h)
 		s->eta = s->count[STATE_WAITING] + s->count[STATE_COPYING] == 0 ? 0 : NAN;
 	else
 		s->eta = s->throughput > 0 ? (s->total_size - s->total_copied) / s->throughput : NAN;
+}
+
+double
+progress_table_percent(const table_row *t)
+{
+	if (t->state == STATE_SYNCED || t->state == STATE_STREAMING)
+		return 100;
+	if (t->state != STATE_COPYING)
+		return 0;
+	if (isnan(t->size) || t->size <= 0)
+		return 0;
+	return fmin(99, 100 * t->copied / t->size);
+}
+
+double
+progress_total_percent(const snapshot *s)
+{
+	if (s->total_size > 0)
+		return fmin(100, 100 * s->total_copied / s->total_size);
+	return s->count[STATE_WAITING] + s->count[STATE_COPYING] == 0 ? 100 : 0;
 }
 
 /* Lag in seconds: the heartbeat, else an estimate from the apply worker's last messages. */

@@ -1,8 +1,9 @@
 /*
- * What migkit render shares between writing one kit (cmd_render.c) and
- * writing a fleet of them (render_fleet.c): the template values of a kit,
- * rendering its files in memory, and writing them without ever writing
- * over another context's kit.
+ * migkit render, shared between its files: the kit writer (render.c),
+ * which gives a kit's template values, renders its files and the fleet
+ * directory's in memory, and writes a kit without ever writing over
+ * another context's; writing a fleet of kits (render_fleet.c);
+ * cmd_render.c holds the options and writes one kit.
  */
 #ifndef MIGKIT_RENDER_H
 #define MIGKIT_RENDER_H
@@ -28,6 +29,8 @@ typedef struct render_options {
 	bool quiet;
 } render_options;
 
+/* render.c */
+
 /* "~/x" as "$HOME/x", and a path made absolute (NULL, logged, on failure); caller frees. */
 char *render_expand_home(const char *path);
 char *render_absolute_path(const char *path);
@@ -38,6 +41,8 @@ char *render_read_file(const char *path, size_t max);
 tpl_vars *render_vars(const mk_config *cfg, const char *kit_dir);
 /* Renders every file of a kit (or its override in tdir); false (logged) on a template error. */
 bool render_kit_files(const tpl_vars *vars, const char *tdir, rendered **out, int *nout);
+/* The same for the files of a fleet's directory. */
+bool render_fleet_files(const tpl_vars *vars, const char *tdir, rendered **out, int *nout);
 void render_free_files(rendered *files, int n);
 
 /* False (logged) when dir holds another context's kit or files that are no kit, unless force. */
@@ -46,9 +51,7 @@ bool render_write_kit(const char *kit_dir, const char *context, rendered *files,
 bool render_make_dirs(const char *path);
 bool render_write_file(const char *path, const char *text, mode_t mode);
 
-/* True for the embedded files of a fleet's directory, which no kit holds. */
-bool render_is_fleet_file(const char *name);
-/* Writes the kits of the fleet cfg and its directory. */
+/* render_fleet.c: writes the kits of the fleet cfg and its directory. */
 result_t render_fleet(mk_config *cfg, const render_options *opts);
 
 #endif

@@ -8,27 +8,12 @@
  */
 #include "config.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "embedded.h"
 #include "pg.h"
 #include "quote.h"
 #include "render.h"
-
-/* The fleet directory's files: embedded name, name there, mode; kit/ is copied as it is. */
-static const struct fleet_file {
-	const char *source;
-	const char *name;
-	mode_t mode;
-} fleet_files[] = {
-	{"templates/fleet", "fleet", 0700},
-	{"templates/fleet-README.md", "README.md", 0600},
-	{"kit/fleet.sh", "kit/fleet.sh", 0600},
-	{NULL, NULL, 0},
-};
 
 /* One database of the fleet: its configuration and kit. */
 typedef struct member {
@@ -38,17 +23,6 @@ typedef struct member {
 	rendered *files;
 	int nfiles;
 } member;
-
-bool
-render_is_fleet_file(const char *name)
-{
-	const struct fleet_file *f;
-
-	for (f = fleet_files; f->source; f++)
-		if (strcmp(f->source, name) == 0)
-			return true;
-	return false;
-}
 
 /*
  * The databases of SRC that "all" stands for: those admin_user may connect
@@ -207,47 +181,6 @@ fleet_vars(const mk_config *cfg, const char *fleet_dir, const member *members, i
 	free(dsts);
 	free(srcs);
 	return v;
-}
-
-/* Renders the fleet directory's files (or their overrides in tdir) into out[]. */
-static bool
-render_fleet_files(const tpl_vars *vars, const char *tdir, rendered **out, int *nout)
-{
-	const struct fleet_file *f;
-
-	*out = xcalloc(sizeof(fleet_files) / sizeof(fleet_files[0]), sizeof(rendered));
-	*nout = 0;
-	for (f = fleet_files; f->source; f++) {
-		bool is_lib = strncmp(f->name, "kit/", 4) == 0;
-		const char *data = embedded_lookup(f->source), *source = data, *label = f->source;
-		char *override = NULL, *path = NULL, *text;
-
-		if (data == NULL) {
-			log_error("internal error: %s is not embedded", f->source);
-			return false;
-		}
-		if (tdir && !is_lib) {
-			path = xasprintf("%s/%s", tdir, strrchr(f->source, '/') + 1);
-			override = render_read_file(path, TPL_MAX_TEXT + 1);
-			if (override) {
-				source = override;
-				label = path;
-			}
-		}
-		if (is_lib)
-			text = xstrdup(source);
-		else
-			text = tpl_render(label, source, vars, f->mode == 0700 ? TPL_SHELL : TPL_TEXT);
-		free(override);
-		free(path);
-		if (text == NULL)
-			return false;
-		(*out)[*nout].name = xstrdup(f->name);
-		(*out)[*nout].text = text;
-		(*out)[*nout].mode = f->mode;
-		(*nout)++;
-	}
-	return true;
 }
 
 /* Appends NAME=(WORD...) to sb, each value one shell word; false for a value no word can hold. */

@@ -149,13 +149,13 @@ typedef struct report_facts {
 /* report_load.c: false (logged, naming the file and line) when a record is unreadable. */
 bool report_load(const char *kit, report_data *d);
 void report_data_free(report_data *d);
+
+/* report_records.c: report_load's part for data/'s records. */
+bool report_load_data(report_data *d);
 /* The whole of a file; NULL with *missing set when it is not there, NULL (logged) when unreadable. */
 char *report_slurp(const char *path, size_t *len, bool *missing);
 /* Lists name among the records the report was made from. */
 void report_add_source(report_data *d, const char *name);
-
-/* report_records.c: report_load's part for data/'s records. */
-bool report_load_data(report_data *d);
 
 /* report_facts.c */
 void report_facts_build(const report_data *d, report_facts *f);

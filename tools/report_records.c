@@ -3,11 +3,13 @@
  * a line (checks, versions, progress samples, notes), whole JSON documents
  * (the cutover, the rollback, the fence) and the kept runs of diff and
  * seq.  Each must be the record the kit writes, or the report stops, with
- * the file, the line and what to do (report_load.c reads the rest).
+ * the file, the line and what to do (report_load.c reads the rest, with
+ * this file's reading of a whole file and list of the records read).
  */
 #include "config.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,44 @@
 #include "json_read.h"
 #include "report.h"
 #include "util.h"
+
+/* The whole of a file; NULL with *missing set when it is not there, NULL (logged) when unreadable. */
+char *
+report_slurp(const char *path, size_t *len, bool *missing)
+{
+	FILE *f = fopen(path, "rb");
+	strbuf sb;
+	char buf[65536];
+	size_t n;
+
+	*missing = false;
+	if (f == NULL) {
+		if (errno == ENOENT)
+			*missing = true;
+		else
+			log_error("cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	sb_init(&sb);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		sb_append_len(&sb, buf, n);
+	if (ferror(f)) {
+		log_error("cannot read %s: %s", path, strerror(errno));
+		fclose(f);
+		sb_free(&sb);
+		return NULL;
+	}
+	fclose(f);
+	*len = sb.len;
+	return sb_steal(&sb);
+}
+
+void
+report_add_source(report_data *d, const char *name)
+{
+	d->sources = xrealloc(d->sources, (size_t) (d->nsources + 1) * sizeof(char *));
+	d->sources[d->nsources++] = xstrdup(name);
+}
 
 /* Reads data/NAME, a JSON object a line; each calls take (which owns the doc); false when unreadable. */
 static bool

@@ -14,9 +14,6 @@
 #include "output.h"
 #include "util.h"
 
-/* kit/sql/relations.sql's patterns: the sequences are never filtered. */
-extern const char *const seq_no_patterns[3];
-
 /* One sequence as read from one side. */
 typedef struct seq_row {
 	const char *oid;

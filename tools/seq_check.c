@@ -94,7 +94,8 @@ bool
 seq_check_send(PGconn *conn, const seq_plan *plan, seq_check *check)
 {
 	strbuf oids, values, called;
-	const char *params[6] = {seq_no_patterns[0], seq_no_patterns[1], seq_no_patterns[2], "{}", "{}", "{}"};
+	const char *params[6] = {
+		sequences_no_patterns[0], sequences_no_patterns[1], sequences_no_patterns[2], "{}", "{}", "{}"};
 	bool sent;
 
 	memset(check, 0, sizeof(*check));

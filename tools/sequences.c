@@ -9,6 +9,8 @@
 #include "sql.h"
 #include "util.h"
 
+const char *const sequences_no_patterns[3] = {"[]", "[]", "[]"};
+
 const char *
 sequences_materialized(int server_version)
 {

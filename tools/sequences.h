@@ -24,6 +24,9 @@
  */
 char *sequences_read_sql(int server_version, bool exact, bool writable);
 
+/* The three patterns of kit/sql/relations.sql that leave out no sequence. */
+extern const char *const sequences_no_patterns[3];
+
 /*
  * "with rel as (...)" over the database's own relations, for queries that
  * pick the sequences from it: "materialized " where the server knows the
