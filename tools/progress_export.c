@@ -16,15 +16,6 @@
 #include "util.h"
 
 static void
-json_number_or_null(json *j, const char *key, double v)
-{
-	if (isnan(v))
-		json_null(j, key);
-	else
-		json_double(j, key, v);
-}
-
-static void
 json_bytes_or_null(json *j, const char *key, double v)
 {
 	if (isnan(v))
@@ -87,14 +78,14 @@ progress_print_json(FILE *out, const snapshot *s, const progress_options *o)
 	json_int(&j, "copied_bytes", (long long) s->total_copied);
 	json_double(&j, "percent", progress_total_percent(s));
 	json_bytes_or_null(&j, "throughput_bytes_per_second", s->throughput);
-	json_number_or_null(&j, "eta_seconds", s->eta);
+	json_double(&j, "eta_seconds", s->eta);
 	json_object_end(&j);
 
 	json_object_begin(&j, "lag");
 	json_bytes_or_null(&j, "bytes", s->lag_bytes);
 	json_string(&j, "bytes_source", isnan(s->lag_bytes) ? NULL : "slot");
 	json_int(&j, "max_bytes", o->max_lag);
-	json_number_or_null(&j, "seconds", s->lag_seconds);
+	json_double(&j, "seconds", s->lag_seconds);
 	json_string(&j, "seconds_source", s->lag_seconds_source);
 	json_object_begin(&j, "heartbeat");
 	json_bool(&j, "enabled", o->heartbeat);
@@ -106,8 +97,8 @@ progress_print_json(FILE *out, const snapshot *s, const progress_options *o)
 	else
 		json_null(&j, "applied");
 	json_object_end(&j);
-	json_number_or_null(&j, "last_msg_receipt_age_seconds", s->receipt_age);
-	json_number_or_null(&j, "latest_end_age_seconds", s->end_age);
+	json_double(&j, "last_msg_receipt_age_seconds", s->receipt_age);
+	json_double(&j, "latest_end_age_seconds", s->end_age);
 	json_object_end(&j);
 
 	json_object_begin(&j, "slot");
@@ -120,7 +111,7 @@ progress_print_json(FILE *out, const snapshot *s, const progress_options *o)
 	json_bytes_or_null(&j, "max_slot_wal_keep_size_bytes", s->max_slot_keep >= 0 ? s->max_slot_keep : NAN);
 	json_bool(&j, "max_slot_wal_keep_size_available", s->slot_keep_known);
 	json_bytes_or_null(&j, "wal_budget_bytes", o->wal_budget > 0 ? (double) o->wal_budget : NAN);
-	json_number_or_null(&j, "wal_budget_used",
+	json_double(&j, "wal_budget_used",
 						o->wal_budget > 0 && s->slot_found ? s->wal_retained / (double) o->wal_budget : NAN);
 	json_bytes_or_null(&j, "max_wal_size_bytes", s->max_wal_size);
 	json_bytes_or_null(&j, "wal_dir_bytes", s->wal_dir);

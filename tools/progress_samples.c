@@ -18,15 +18,6 @@
 #include "progress.h"
 #include "util.h"
 
-static void
-number_or_null(json *j, const char *key, double v)
-{
-	if (isnan(v))
-		json_null(j, key);
-	else
-		json_double(j, key, v);
-}
-
 bool
 progress_append_sample(const char *path, const char *run, const snapshot *s, const progress_options *o)
 {
@@ -61,14 +52,14 @@ progress_append_sample(const char *path, const char *run, const snapshot *s, con
 	json_object_end(&j);
 	json_int(&j, "size_bytes", (long long) s->total_size);
 	json_int(&j, "copied_bytes", (long long) s->total_copied);
-	number_or_null(&j, "throughput_bytes_per_second", s->throughput);
-	number_or_null(&j, "eta_seconds", s->eta);
+	json_double(&j, "throughput_bytes_per_second", s->throughput);
+	json_double(&j, "eta_seconds", s->eta);
 	json_object_begin(&j, "lag");
 	if (isnan(s->lag_bytes))
 		json_null(&j, "bytes");
 	else
 		json_int(&j, "bytes", (long long) s->lag_bytes);
-	number_or_null(&j, "seconds", s->lag_seconds);
+	json_double(&j, "seconds", s->lag_seconds);
 	json_string(&j, "seconds_source", s->lag_seconds_source);
 	json_string(&j, "src_lsn", s->lag.known ? s->lag.src_lsn : NULL);
 	json_string(&j, "applied_lsn", s->lag.known ? s->lag.applied_lsn : NULL);
