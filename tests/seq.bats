@@ -172,6 +172,36 @@ SQL
 	run -0 "$MIGKIT" seq --shift 100 --src "$SRC_CONN" --dst "$DST_CONN"
 }
 
+@test "the check reads every owned sequence, more than one generated read's worth, empty tables and a descending one included" {
+	local side
+	for side in SRC DST; do
+		pg_psql "$side" shop >/dev/null <<'SQL'
+select pg_catalog.format('create table app.%I (id serial primary key)', 'owned ' || i) from generate_series(1, 120) i
+\gexec
+create sequence app.down increment by -1 minvalue -1000 maxvalue -1 start -1;
+create table app.downward (id int primary key default pg_catalog.nextval('app.down'));
+alter sequence app.down owned by app.downward.id;
+SQL
+	done
+	# On DST, rows that SRC's values will not clear: in the 97th table, ids
+	# up to 500 where SRC's sequence is at 3; in the descending one, -600
+	# where SRC's is at -10.  The other 119 tables stay empty on DST.
+	pg_sql SRC shop "select pg_catalog.setval(pg_catalog.format('app.%I', 'owned ' || i || '_id_seq'), 3)
+	                   from generate_series(1, 120) i" >/dev/null
+	pg_sql SRC shop "select pg_catalog.setval('app.down', -10)" >/dev/null
+	pg_sql DST shop "insert into app.\"owned 97\" select g from generate_series(1, 500) g" >/dev/null
+	pg_sql DST shop "insert into app.downward values (-600)" >/dev/null
+	replicate_rows
+	run -1 "$MIGKIT" seq --src "$SRC_CONN" --dst "$DST_CONN"
+	assert_output --partial 'COLLISION: app."owned 97_id_seq" feeds app."owned 97".id: max(id) is 500 on DST, but its next value is 4'
+	assert_output --partial 'COLLISION: app.down feeds app.downward.id'
+	[ "$(grep -c 'COLLISION' <<<"$output")" -eq 2 ]
+	# A shift past both clears them; every owned sequence was checked (the
+	# 120, the descending one and the three of the common schema).
+	run -0 "$MIGKIT" seq --shift 600 --src "$SRC_CONN" --dst "$DST_CONN" --json
+	assert_equal "$(jq -c '[.check.checked, .check.ok, (.check.collisions | length)]' <<<"$output")" '[124,true,0]'
+}
+
 @test "--dry-run shows SRC's value, DST's and the value to set, and changes nothing" {
 	pg_sql DST shop "select setval('public.standalone', 42); select setval('app.\"Odd Seq\"', 900)" >/dev/null
 	before=$(all_dst_states)
