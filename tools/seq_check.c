@@ -19,13 +19,11 @@
  * For every sequence owned by an integer column (serial: pg_depend 'a',
  * identity: 'i'), its next value on DST against the column's max (min for
  * a descending sequence), all in one query: for each one a generated
- * SELECT reads the column's max and min and the sequence itself.  $4/$5/$6 (oids, values, is_called) replace the
- * current value of a sequence with a planned one, so that a dry run checks
- * the plan ($1 to $3 are the patterns of kit/sql/relations.sql).  The
- * SELECTs go 50 to a UNION ALL through one query_to_xml(), as the reads of
- * sequences_read_sql() do: one call each cost about ten times as much.  An
- * empty column's max and min come back as the text null (an element left
- * out would shift the rows read back by xpath).  The text
+ * SELECT reads the column's max and min and the sequence itself.  $4/$5/$6 (oids, values, is_called) replace
+ * the current value of a sequence with a planned one, so that a dry run checks the plan ($1 to $3 are the
+ * patterns of kit/sql/relations.sql).  The SELECTs go 50 to a UNION ALL through one query_to_xml(), as the
+ * reads of sequences_read_sql() do: one call each cost about ten times as much.  An empty column's max and
+ * min come back as the text null (an element left out would shift the rows read back by xpath).  The text
  * follows sequences_with_relations(); %s is where MATERIALIZED goes.  The
  * owned sequences are found from the database's sequences (rel), joined:
  * as a filter ("in (select oid from rel)") under the planner's estimate
