@@ -19,11 +19,10 @@
  * For every sequence owned by an integer column (serial: pg_depend 'a',
  * identity: 'i'), its next value on DST against the column's max (min for
  * a descending sequence), all in one query: for each one a generated
- * SELECT reads the column's max and min and the sequence itself.  $4/$5/$6 (oids, values, is_called) replace
- * the current value of a sequence with a planned one, so that a dry run checks the plan ($1 to $3 are the
- * patterns of kit/sql/relations.sql).  The SELECTs go 50 to a UNION ALL through one query_to_xml(), as the
- * reads of sequences_read_sql() do: one call each cost about ten times as much.  An empty column's max and
- * min come back as the text null (an element left out would shift the rows read back by xpath).  The text
+ * SELECT, run through query_to_xml(), reads the column's max and min and
+ * the sequence itself.  $4/$5/$6 (oids, values, is_called) replace the
+ * current value of a sequence with a planned one, so that a dry run checks
+ * the plan ($1 to $3 are the patterns of kit/sql/relations.sql).  The text
  * follows sequences_with_relations(); %s is where MATERIALIZED goes.  The
  * owned sequences are found from the database's sequences (rel), joined:
  * as a filter ("in (select oid from rel)") under the planner's estimate
@@ -48,32 +47,22 @@ static const char seq_check_body[] =
 	"     and case when ty.typtype = 'd' then ty.typbasetype else ty.oid end in\n"
 	"         ('pg_catalog.int2'::pg_catalog.regtype, 'pg_catalog.int4'::pg_catalog.regtype,\n"
 	"          'pg_catalog.int8'::pg_catalog.regtype, 'pg_catalog.numeric'::pg_catalog.regtype)\n"
-	"), chunk as (\n"
-	"  select pg_catalog.query_to_xml(pg_catalog.string_agg(pg_catalog.format(\n"
-	"           'select %%1$s as o, coalesce((select max(%%2$I) from %%3$I.%%4$I)::text, ''null'') as mx,'\n"
-	"           ' coalesce((select min(%%2$I) from %%3$I.%%4$I)::text, ''null'') as mn,'\n"
-	"           ' last_value as v, is_called as c from %%5$I.%%6$I',\n"
-	"           o.oid, o.attname, o.tnsp, o.tname, o.nspname, o.relname), ' union all '), false, false, '') as tx\n"
-	"    from (select o.*, pg_catalog.row_number() over () / 50 as n from o) o\n"
-	"   group by o.n\n"
-	"), got as (\n"
-	"  select r.o::pg_catalog.oid as oid, nullif(r.mx, 'null')::pg_catalog.numeric as col_max,\n"
-	"         nullif(r.mn, 'null')::pg_catalog.numeric as col_min,\n"
-	"         r.v::pg_catalog.numeric as v, r.c::pg_catalog.bool as c\n"
-	"    from chunk,\n"
-	"         rows from (pg_catalog.unnest(pg_catalog.xpath('/table/row/o/text()', chunk.tx)::pg_catalog.text[]),\n"
-	"                    pg_catalog.unnest(pg_catalog.xpath('/table/row/mx/text()', chunk.tx)::pg_catalog.text[]),\n"
-	"                    pg_catalog.unnest(pg_catalog.xpath('/table/row/mn/text()', chunk.tx)::pg_catalog.text[]),\n"
-	"                    pg_catalog.unnest(pg_catalog.xpath('/table/row/v/text()', chunk.tx)::pg_catalog.text[]),\n"
-	"                    pg_catalog.unnest(pg_catalog.xpath('/table/row/c/text()', chunk.tx)::pg_catalog.text[]))"
-	" as r(o, mx, mn, v, c)\n"
+	"), x as %s(\n"
+	"  select o.*, pg_catalog.query_to_xml(pg_catalog.format(\n"
+	"           'select (select max(%%1$I) from %%2$I.%%3$I)::text as mx, (select min(%%1$I) from %%2$I.%%3$I)::text as mn,'\n"
+	"           ' last_value as v, is_called as c from %%4$I.%%5$I',\n"
+	"           o.attname, o.tnsp, o.tname, o.nspname, o.relname), false, true, '') as tx\n"
+	"    from o\n"
 	"), v as (\n"
-	"  select o.*,\n"
-	"         case when o.pvalue is not null\n"
-	"                then o.pvalue::pg_catalog.numeric + case when o.pcalled then o.seqincrement else 0 end\n"
-	"              else g.v + case when g.c then o.seqincrement else 0 end end as next_value,\n"
-	"         g.col_max, g.col_min\n"
-	"    from o join got g on g.oid = o.oid\n"
+	"  select x.*,\n"
+	"         case when x.pvalue is not null\n"
+	"                then x.pvalue::pg_catalog.numeric + case when x.pcalled then x.seqincrement else 0 end\n"
+	"              else ((pg_catalog.xpath('/row/v/text()', x.tx))[1])::text::pg_catalog.numeric\n"
+	"                   + case when ((pg_catalog.xpath('/row/c/text()', x.tx))[1])::text::bool\n"
+	"                          then x.seqincrement else 0 end end as next_value,\n"
+	"         ((pg_catalog.xpath('/row/mx/text()', x.tx))[1])::text::pg_catalog.numeric as col_max,\n"
+	"         ((pg_catalog.xpath('/row/mn/text()', x.tx))[1])::text::pg_catalog.numeric as col_min\n"
+	"    from x\n"
 	")\n"
 	"select pg_catalog.format('%%I.%%I', nspname, relname) as sequence,\n"
 	"       pg_catalog.format('%%I.%%I', tnsp, tname) as \"table\", attname as \"column\",\n"
@@ -93,7 +82,7 @@ seq_check_sql(PGconn *conn)
 
 	if (with == NULL)
 		return NULL;
-	body = xasprintf(seq_check_body, sequences_materialized(v));
+	body = xasprintf(seq_check_body, sequences_materialized(v), sequences_materialized(v));
 	sql = xasprintf("%s%s", with, body);
 	free(with);
 	free(body);
