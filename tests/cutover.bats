@@ -361,6 +361,27 @@ HOOK
 	"$KITS/late/drop-pub" -y >/dev/null
 }
 
+@test "what SRC took after the subscription stopped leaves out the transactions committed before what DST applied" {
+	pg_sql SRC postgres "create database leftover" >/dev/null
+	pg_psql SRC leftover >/dev/null <<'SQL'
+create table public.t (id int primary key);
+create publication p for table public.t;
+select pg_catalog.pg_create_logical_replication_slot('s', 'pgoutput');
+insert into public.t values (1);
+insert into public.t values (2);
+SQL
+	# As a subscriber that applied both but confirmed neither would have it:
+	# the position after them.
+	applied=$(pg_sql SRC leftover "select pg_catalog.pg_current_wal_lsn()")
+	pg_sql SRC leftover "insert into public.t values (3)" >/dev/null
+	sql=$(<"$MIGKIT_SRCDIR/kit/sql/leftover-changes.sql")
+	run -0 pg_psql SRC leftover -v slot=s -v pub=p -v applied=0/0 <<<"select \"table\", inserts from ($sql) l"
+	assert_output "public.t|3"
+	run -0 pg_psql SRC leftover -v slot=s -v pub=p -v applied="$applied" <<<"select \"table\", inserts from ($sql) l"
+	assert_output "public.t|1"
+	pg_sql SRC leftover "select pg_catalog.pg_drop_replication_slot('s')" >/dev/null
+}
+
 @test "the switch-over scripts of a rendered kit are shellcheck-clean" {
 	cd "$KITS/dflt"
 	run -0 "${SHELLCHECK:-shellcheck}" -x cutover create-reverse rollback drop-reverse re-routing kit/switch.sh

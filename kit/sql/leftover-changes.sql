@@ -5,11 +5,28 @@
 -- not on the other.  migkit's own heartbeat is left out.  The relation of a
 -- change is in its message (protocol 1): its oid after the kind byte, or
 -- for a TRUNCATE, the oids after their number and a flags byte.
-with c as (
-  select pg_catalog.get_byte(x.data, 0) as kind, x.data
+-- The slot starts at what the subscriber last confirmed, which can be
+-- behind what it applied (a walsender that ended before the subscriber's
+-- next report): a transaction whose commit lies before :'applied' (the
+-- position the subscriber is known to have applied, 0/0 when unknown; its
+-- commit LSN is in its Begin message, the 8 bytes after the kind) is left
+-- out.
+with x as (
+  select x.xid, pg_catalog.get_byte(x.data, 0) as kind, x.data
     from pg_catalog.pg_logical_slot_peek_binary_changes(:'slot', null, null,
            'proto_version', '1', 'publication_names', :'pub') x
-   where pg_catalog.get_byte(x.data, 0) in (73, 85, 68, 84)
+), applied as (
+  select x.xid
+    from x
+   where x.kind = 66
+     and (select pg_catalog.sum(pg_catalog.get_byte(x.data, i)::numeric * 256::numeric ^ (8 - i))
+            from pg_catalog.generate_series(1, 8) i)
+         < :'applied'::pg_catalog.pg_lsn - '0/0'::pg_catalog.pg_lsn
+), c as (
+  select x.kind, x.data
+    from x
+   where x.kind in (73, 85, 68, 84)
+     and x.xid not in (select a.xid from applied a)
 ), rel as (
   select c.kind,
          (pg_catalog.get_byte(c.data, a.at)::bigint << 24 | pg_catalog.get_byte(c.data, a.at + 1) << 16
