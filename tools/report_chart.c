@@ -12,8 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "quote.h"
 #include "report.h"
+#include "report_html.h"
 #include "util.h"
 
 #define W      760.0
@@ -66,17 +66,6 @@ nice_step(double span)
 	double raw = span / 4, mag = pow(10, floor(log10(raw))), f = raw / mag;
 
 	return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
-}
-
-static void
-text_escaped(FILE *out, const char *s)
-{
-	strbuf sb;
-
-	sb_init(&sb);
-	html_quote(&sb, s);
-	fputs(sb.data, out);
-	sb_free(&sb);
 }
 
 /* The y axis: its unit (1024-based for bytes), ticks' step and top. */
@@ -164,13 +153,13 @@ chart_write_svg(FILE *out, const char *id, const char *title, const chart_point 
 #define Y(vv) (TOP + ph - (vv) / top * ph)
 
 	fprintf(out, "<svg class=\"chart\" id=\"");
-	text_escaped(out, id);
+	rh_esc(out, id);
 	fprintf(out, "\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-labelledby=\"", W, H);
-	text_escaped(out, id);
+	rh_esc(out, id);
 	fprintf(out, "-title\"><title id=\"");
-	text_escaped(out, id);
+	rh_esc(out, id);
 	fprintf(out, "-title\">");
-	text_escaped(out, title);
+	rh_esc(out, title);
 	fprintf(out, "</title>\n");
 
 	/* The y axis: grid lines at round values. */
@@ -209,7 +198,7 @@ chart_write_svg(FILE *out, const char *id, const char *title, const chart_point 
 				TOP + ph);
 		fprintf(out, "<text class=\"mark-label\" x=\"%.1f\" y=\"%.1f\"%s>", x + (x > W - 160 ? -3 : 3),
 				shown % 2 ? TOP + 8 : TOP - 8, x > W - 160 ? " text-anchor=\"end\"" : "");
-		text_escaped(out, marks[i].label);
+		rh_esc(out, marks[i].label);
 		fprintf(out, "</text>\n");
 		shown++;
 	}
